@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virtualing: the administrator's command. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jail-load.h"
+#include "strv.h"
+
+/* Exit statuses, documented in virtualing(1). */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILED = 1,  /* an invalid jail, or the operation failed */
+        EXIT_USAGE = 2,   /* bad command line */
+        EXIT_NO_JAIL = 4, /* no such jail, or masked */
+};
+
+static void print_diags(const JailDiags *d) {
+        for (size_t i = 0; i < d->n; i++) {
+                _cleanup_free_ char *s = jail_diag_format(&d->items[i]);
+                fprintf(stderr, "%s\n", s ?: d->items[i].message);
+        }
+}
+
+static bool arg_is_file(const char *a) {
+        size_t n = strlen(a);
+        return strchr(a, '/') || (n > 5 && streq(a + n - 5, ".conf"));
+}
+
+static int complain_locate(const char *name, int r) {
+        if (r == -ERFKILL) {
+                fprintf(stderr, "Jail %s is masked.\n", name);
+                return EXIT_NO_JAIL;
+        }
+        if (r == -EINVAL) {
+                fprintf(stderr,
+                        "'%s' is not a valid jail name (1-64 characters of A-Z a-z 0-9 _ . -, not starting with . or -).\n",
+                        name);
+                return EXIT_USAGE;
+        }
+        if (r == -ENOENT) {
+                _cleanup_strv_free_ char **dirs = NULL;
+                _cleanup_free_ char *path = NULL;
+                if (jail_search_path(&dirs) >= 0)
+                        path = strv_join(dirs, ":");
+                fprintf(stderr, "No jail %s found (searched %s).\n", name, path ?: "?");
+                return EXIT_NO_JAIL;
+        }
+        fprintf(stderr, "Failed to look up jail %s: %s\n", name, strerror(-r));
+        return EXIT_FAILED;
+}
+
+/* A file given by path: its name from the file name, drop-ins from NAME.conf.d/ beside it. */
+static int load_file_arg(const char *arg, Jail **ret, JailDiags *diags) {
+        _cleanup_free_ char *copy = strdup(arg), *copy2 = strdup(arg), *name = NULL;
+        _cleanup_strv_free_ char **dropins = NULL;
+        char *dirs[2] = {}, *base;
+        size_t n;
+        int r;
+
+        if (!copy || !copy2)
+                return -ENOMEM;
+        base = basename(copy);
+        n = strlen(base);
+        name = strndup(base, n > 5 && streq(base + n - 5, ".conf") ? n - 5 : n);
+        if (!name)
+                return -ENOMEM;
+        dirs[0] = dirname(copy2);
+        if (jail_name_is_valid(name)) {
+                r = jail_find_dropins(dirs, name, &dropins);
+                if (r < 0)
+                        return r;
+        }
+        return jail_load_files(name, arg, dropins, jail_load_flags_default(), ret, diags);
+}
+
+static int verify_one(const char *arg) {
+        _cleanup_(jail_freep) Jail *j = NULL;
+        _cleanup_(jail_diags_clearp) JailDiags diags = {};
+        int r;
+
+        if (arg_is_file(arg))
+                r = load_file_arg(arg, &j, &diags);
+        else
+                r = jail_load(arg, jail_load_flags_default(), &j, &diags);
+        if (r == -ENOMEM) {
+                fprintf(stderr, "Out of memory.\n");
+                return EXIT_FAILED;
+        }
+        if (r == -EINVAL && diags.n > 0) {
+                print_diags(&diags);
+                return EXIT_FAILED;
+        }
+        if (r < 0)
+                return complain_locate(arg, r);
+        return EXIT_OK;
+}
+
+static int verb_verify(int argc, char *argv[]) {
+        _cleanup_strv_free_ char **names = NULL;
+        int ret = EXIT_OK;
+
+        if (argc > 1) {
+                for (int i = 1; i < argc; i++) {
+                        int k = verify_one(argv[i]);
+                        if (k != EXIT_OK && ret == EXIT_OK)
+                                ret = k;
+                }
+                return ret;
+        }
+
+        _cleanup_strv_free_ char **dirs = NULL;
+        int r = jail_search_path(&dirs);
+        if (r >= 0)
+                r = jail_list_names(dirs, &names);
+        if (r < 0) {
+                fprintf(stderr, "Failed to enumerate jails: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        STRV_FOREACH(n, names) {
+                int k = verify_one(*n);
+                if (k != EXIT_OK && ret == EXIT_OK)
+                        ret = k;
+        }
+        return ret;
+}
+
+static int cat_file(const char *path, bool first) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char buf[8192];
+        size_t n;
+        bool newline = true;
+
+        f = fopen(path, "re");
+        if (!f) {
+                fprintf(stderr, "Failed to open %s: %m\n", path);
+                return -errno;
+        }
+        printf("%s# %s\n", first ? "" : "\n", path);
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+                fwrite(buf, 1, n, stdout);
+                newline = buf[n - 1] == '\n';
+        }
+        if (ferror(f)) {
+                fprintf(stderr, "Failed to read %s.\n", path);
+                return -EIO;
+        }
+        if (!newline)
+                putchar('\n');
+        return 0;
+}
+
+static int verb_cat(int argc, char *argv[]) {
+        _cleanup_strv_free_ char **dirs = NULL;
+        int ret = EXIT_OK, r;
+
+        if (argc < 2) {
+                fprintf(stderr, "cat: expected at least one jail name.\n");
+                return EXIT_USAGE;
+        }
+        r = jail_search_path(&dirs);
+        if (r < 0)
+                return EXIT_FAILED;
+
+        for (int i = 1; i < argc; i++) {
+                _cleanup_strv_free_ char **dropins = NULL;
+                _cleanup_free_ char *path = NULL;
+
+                r = jail_locate(dirs, argv[i], &path, &dropins);
+                if (r < 0) {
+                        int k = complain_locate(argv[i], r);
+                        if (ret == EXIT_OK)
+                                ret = k;
+                        continue;
+                }
+                if (cat_file(path, i == 1) < 0)
+                        ret = EXIT_FAILED;
+                STRV_FOREACH(d, dropins)
+                        if (cat_file(*d, false) < 0)
+                                ret = EXIT_FAILED;
+        }
+        if (fflush(stdout) != 0)
+                ret = EXIT_FAILED;
+        return ret;
+}
+
+static void help(void) {
+        printf("%s [OPTIONS…] COMMAND …\n"
+               "\n"
+               "Run daemons in chroot jails with resource limits, managed by systemd.\n"
+               "\n"
+               "Commands:\n"
+               "  verify [NAME|FILE…]   Check jail files; every jail when none is given\n"
+               "  cat NAME…             Show a jail's file and its drop-ins\n"
+               "\n"
+               "Options:\n"
+               "  -h --help             Show this help\n"
+               "     --version          Show the version\n"
+               "\n"
+               "Jail files are read from $VIRTUALING_CONFIG_PATH, or\n"
+               "/etc/virtualing:/run/virtualing:/usr/local/lib/virtualing:/usr/lib/virtualing.\n"
+               "See virtualing(1) and virtualing.conf(5).\n",
+               program_invocation_short_name);
+}
+
+static const struct {
+        const char *name;
+        int (*run)(int argc, char *argv[]);
+        const char *usage;
+} verbs[] = {
+        { "verify", verb_verify, "verify [NAME|FILE…]" },
+        { "cat", verb_cat, "cat NAME…" },
+};
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                case 'V':
+                        printf("virtualing %s\n", VERSION);
+                        return EXIT_OK;
+                default:
+                        return EXIT_USAGE;
+                }
+
+        if (optind >= argc) {
+                fprintf(stderr, "Expected a command; see %s --help.\n", program_invocation_short_name);
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                if (!streq(argv[optind], verbs[i].name))
+                        continue;
+                for (int k = optind + 1; k < argc; k++)
+                        if (streq(argv[k], "--help") || streq(argv[k], "-h")) {
+                                printf("Usage: %s %s\nSee virtualing(1).\n", program_invocation_short_name,
+                                       verbs[i].usage);
+                                return EXIT_OK;
+                        }
+                return verbs[i].run(argc - optind, argv + optind);
+        }
+        fprintf(stderr, "Unknown command '%s'; see %s --help.\n", argv[optind], program_invocation_short_name);
+        return EXIT_USAGE;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "jail.h"
+
+#define JAIL_LINE_MAX 4096
+
+/* A problem found while loading, for the caller to print (src/shared never logs). */
+typedef struct JailDiag {
+        char *path;    /* NULL when not about one file */
+        unsigned line; /* 0 when about the whole file */
+        char *message;
+} JailDiag;
+
+typedef struct JailDiags {
+        JailDiag *items;
+        size_t n;
+} JailDiags;
+
+void jail_diags_clear(JailDiags *d);
+static inline void jail_diags_clearp(JailDiags *d) {
+        jail_diags_clear(d);
+}
+/* "path:line: message", "path: message" or "message". */
+char *jail_diag_format(const JailDiag *d);
+
+enum {
+        /* Refuse config and hook files not owned by root or writable by group/others.
+         * Programs pass it when running as root: jail_load_flags_default(). */
+        JAIL_LOAD_CHECK_OWNER = 1 << 0,
+};
+unsigned jail_load_flags_default(void);
+
+/* The search path: $VIRTUALING_CONFIG_PATH or the built-in list. */
+int jail_search_path(char ***ret);
+
+/* Finds NAME.conf (first in the path wins) and its drop-ins.
+ * Returns 0, -ENOENT if there is no such jail, -ERFKILL if it is masked. */
+int jail_locate(char * const *dirs, const char *name, char **ret_path, char ***ret_dropins);
+
+/* Every jail name in the search path, sorted; masked ones left out. */
+int jail_list_names(char * const *dirs, char ***ret);
+
+/* Drop-ins for NAME across dirs: NAME.conf.d/ *.conf, by file name, masked ones removed. */
+int jail_find_dropins(char * const *dirs, const char *name, char ***ret);
+
+/* Parse and validate. Returns 0 and a Jail, or a negative errno; on -EINVAL the
+ * reasons are in diags (all of them, not just the first). */
+int jail_load_files(const char *name, const char *path, char * const *dropins, unsigned flags, Jail **ret,
+                    JailDiags *diags);
+/* Locate by name in the search path, then jail_load_files(). -ENOENT/-ERFKILL as jail_locate(). */
+int jail_load(const char *name, unsigned flags, Jail **ret, JailDiags *diags);
+
+/* The MemoryHigh= handed to systemd: the configured one, or 90 % of MemoryMax for an
+ * elastic jail that has none. Returns false when there is none. */
+bool jail_effective_memory_high(const Jail *j, uint64_t *ret);

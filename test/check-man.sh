@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Checks that the man pages document every key of key_table[] (under its
+# section's heading) and every command of verbs[]. Prints TAP.
+# Usage: check-man.sh SOURCE_DIR
+set -u
+
+src=${1:?usage: check-man.sh SOURCE_DIR}
+load_c=$src/src/shared/jail-load.c
+ctl_c=$src/src/ctl/virtualing.c
+conf_scd=$src/man/virtualing.conf.5.scd
+cmd_scd=$src/man/virtualing.1.scd
+
+# Lines of the C array whose declaration matches $2, up to its closing "};".
+array_body() {
+        awk -v start="$2" '
+                index($0, start) { inside = 1; next }
+                inside && /^[[:space:]]*};/ { exit }
+                inside { print }
+        ' "$1"
+}
+
+# "Section Key" for each row { "Section", "Key", parser }.
+mapfile -t keys < <(array_body "$load_c" 'key_table[] = {' |
+        sed -nE 's/^[[:space:]]*\{[[:space:]]*"([A-Za-z]+)",[[:space:]]*"([A-Za-z0-9]+)",.*/\1 \2/p')
+# Command names for each row { "name", function, "usage" }.
+mapfile -t verbs < <(array_body "$ctl_c" 'verbs[] = {' |
+        sed -nE 's/^[[:space:]]*\{[[:space:]]*"([a-z-]+)",.*/\1/p')
+
+# The term lines of a definition list: a line at the left margin followed by a
+# tab-indented line. For the .5 page each is prefixed with the section
+# ("Jail", "Resources", ...) whose "# [SECTION] SECTION OPTIONS" heading it is under.
+terms() {
+        awk '
+                /^# / {
+                        section = ""
+                        if (match($0, /^# \[[A-Za-z]+\] SECTION OPTIONS$/))
+                                section = tolower(substr($0, 4, index($0, "]") - 4))
+                }
+                prev != "" && /^\t/ { print sec_of_prev "\t" prev }
+                { prev = ($0 ~ /^[^\t# ;]/) ? $0 : ""; sec_of_prev = section }
+        ' "$1"
+}
+
+conf_terms=$(terms "$conf_scd" 2>/dev/null)
+cmd_terms=$(terms "$cmd_scd" 2>/dev/null)
+
+n=0
+failed=0
+ok() {
+        n=$((n + 1))
+        if [ "$1" -eq 0 ]; then
+                echo "ok $n - $2"
+        else
+                echo "not ok $n - $2"
+                failed=1
+        fi
+}
+
+echo "1..$((4 + ${#keys[@]} + ${#verbs[@]}))"
+
+[ ${#keys[@]} -ge 30 ]
+ok $? "key_table[] in ${load_c#"$src"/} yields ${#keys[@]} keys"
+[ ${#verbs[@]} -ge 1 ]
+ok $? "verbs[] in ${ctl_c#"$src"/} yields ${#verbs[@]} commands"
+[ -n "$conf_terms" ] && [ -n "$cmd_terms" ]
+ok $? "definition lists found in man/virtualing.conf.5.scd and man/virtualing.1.scd"
+
+for entry in "${keys[@]}"; do
+        section=${entry% *}
+        key=${entry#* }
+        lc=$(tr '[:upper:]' '[:lower:]' <<<"$section")
+        grep -qF -- "*$key=*" <<<"$(awk -F '\t' -v s="$lc" '$1 == s { print $2 }' <<<"$conf_terms")"
+        ok $? "[$section] $key= is documented in man/virtualing.conf.5.scd"
+done
+
+# Every key documented under a section heading exists in that section.
+stale=""
+while IFS=$'\t' read -r lc term; do
+        [ -n "$lc" ] || continue
+        for k in $(grep -oE '\*[A-Za-z0-9]+=\*' <<<"$term" | tr -d '*='); do
+                found=0
+                for entry in "${keys[@]}"; do
+                        if [ "$(tr '[:upper:]' '[:lower:]' <<<"${entry% *}")" = "$lc" ] && [ "${entry#* }" = "$k" ]; then
+                                found=1
+                                break
+                        fi
+                done
+                [ $found -eq 1 ] || stale="$stale [$lc] $k="
+        done
+done <<<"$conf_terms"
+[ -z "$stale" ]
+ok $? "man/virtualing.conf.5.scd documents no key missing from key_table[]${stale:+:$stale}"
+
+for verb in "${verbs[@]}"; do
+        grep -qE -- "^\*$verb\*( |\$)" <<<"$(cut -f2 <<<"$cmd_terms")"
+        ok $? "command '$verb' is documented in man/virtualing.1.scd"
+done
+
+exit $failed
