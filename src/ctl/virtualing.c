@@ -123,7 +123,16 @@ static int verb_verify(int argc, char *argv[]) {
                 return EXIT_FAILED;
         }
         STRV_FOREACH(n, names) {
-                int k = verify_one(*n);
+                int k;
+
+                if (!jail_name_is_valid(*n)) {
+                        fprintf(stderr, "%s.conf: '%s' is not a valid jail name (1-64 characters of A-Z a-z 0-9 _ . -, "
+                                "not starting with . or -)\n", *n, *n);
+                        if (ret == EXIT_OK)
+                                ret = EXIT_FAILED;
+                        continue;
+                }
+                k = verify_one(*n);
                 if (k != EXIT_OK && ret == EXIT_OK)
                         ret = k;
         }

@@ -35,7 +35,7 @@ _printf_(1, 2) static void log_warning(const char *fmt, ...) {
 
 static void log_open(void) {
         /* Run by systemd (which sets $SYSTEMD_SCOPE) stderr may go nowhere: use kmsg. */
-        if (getenv("SYSTEMD_SCOPE") && !isatty(STDERR_FILENO)) {
+        if (!isempty(getenv("SYSTEMD_SCOPE")) && !isatty(STDERR_FILENO)) {
                 int fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
                 if (fd >= 0)
                         log_fd = fd;
@@ -186,6 +186,11 @@ static int run(void) {
                 _cleanup_(jail_freep) Jail *j = NULL;
                 _cleanup_(jail_diags_clearp) JailDiags diags = {};
 
+                if (!jail_name_is_valid(*n)) {
+                        log_warning("'%s.conf': '%s' is not a valid jail name (1-64 characters of A-Z a-z 0-9 _ . -, "
+                                    "not starting with . or -), ignoring.", *n, *n);
+                        continue;
+                }
                 r = jail_load(*n, flags, &j, &diags);
                 if (r == -ENOMEM)
                         return r;
@@ -195,8 +200,8 @@ static int run(void) {
                         _cleanup_free_ char *first = diags.n > 0 ? jail_diag_format(&diags.items[0]) : NULL;
 
                         if (diags.n > 1)
-                                log_warning("%s (and %zu more problems), ignoring jail %s.", first ?: strerror(-r),
-                                            diags.n - 1, *n);
+                                log_warning("%s (and %zu more problem%s), ignoring jail %s.", first ?: strerror(-r),
+                                            diags.n - 1, diags.n > 2 ? "s" : "", *n);
                         else
                                 log_warning("%s, ignoring jail %s.", first ?: strerror(-r), *n);
                         continue;

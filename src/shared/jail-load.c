@@ -113,11 +113,12 @@ int jail_search_path(char ***ret) {
 }
 
 static bool path_is_masked(const char *p) {
-        _cleanup_free_ char *target = realpath(p, NULL);
+        _cleanup_free_ char *target = NULL;
         struct stat st;
 
         if (lstat(p, &st) < 0 || !S_ISLNK(st.st_mode))
                 return false;
+        target = realpath(p, NULL);
         return target && streq(target, "/dev/null");
 }
 
@@ -240,7 +241,7 @@ int jail_list_names(char * const *dirs, char ***ret) {
                                 closedir(dp);
                                 return -ENOMEM;
                         }
-                        if (!jail_name_is_valid(name) || strv_contains(seen, name))
+                        if (name[0] == '.' || strv_contains(seen, name))
                                 continue;
                         r = strv_extend(&seen, name);
                         if (r >= 0 && !path_is_masked(p))
@@ -660,9 +661,16 @@ static int parse_io(ParseCtx *c, IOLimitType type, const char *v) {
         } else
                 return bad(c, "device '%s' is neither an absolute path nor MAJ:MIN", w[0]);
 
-        r = parse_size(w[1], SIZE_ALLOW_INFINITY, &value);
-        if (r < 0 || value == 0)
-                return bad(c, "rate '%s' is not valid (expected a positive number: bytes or a size with K, M, G or T for bandwidth, a count for IOPS, or infinity)", w[1]);
+        if (type == IO_READ_IOPS || type == IO_WRITE_IOPS) {
+                if (streq(w[1], "infinity"))
+                        value = UINT64_MAX;
+                else if (parse_uint64(w[1], &value) < 0 || value == 0 || value == UINT64_MAX)
+                        return bad(c, "rate '%s' is not valid (expected a positive count of operations per second, or infinity)", w[1]);
+        } else {
+                r = parse_size(w[1], SIZE_ALLOW_INFINITY, &value);
+                if (r < 0 || value == 0)
+                        return bad(c, "rate '%s' is not valid (expected a positive number of bytes per second, a size with K, M, G or T, or infinity)", w[1]);
+        }
 
         n = realloc(c->jail->io_limits, sizeof(JailIOLimit) * (c->jail->n_io_limits + 1));
         if (!n)
@@ -788,6 +796,7 @@ static int parse_hook(ParseCtx *c, JailEvent e, const char *v) {
                 return oom(c);
         c->jail->hooks[e] = n;
         c->jail->hooks[e][c->jail->n_hooks[e]++] = TAKE_PTR(argv);
+        c->jail->loc_hooks[e] = here(c);
         return 0;
 }
 
@@ -1157,9 +1166,11 @@ static void validate(Jail *j, JailDiags *d) {
         }
 
         if (j->n_hooks[JAIL_EVENT_USAGE] > 0 && j->n_usage_thresholds == 0)
-                (void) diag_add(d, j->path, 0, "[Events] OnUsage= is set but no UsageThreshold= is");
+                (void) diag_add(d, j->loc_hooks[JAIL_EVENT_USAGE].path, j->loc_hooks[JAIL_EVENT_USAGE].line,
+                                "[Events] OnUsage= is set but no UsageThreshold= is");
         if (j->n_hooks[JAIL_EVENT_PRESSURE] > 0 && !j->pressure_set)
-                (void) diag_add(d, j->path, 0, "[Events] OnPressure= is set but no PressureThreshold= is");
+                (void) diag_add(d, j->loc_hooks[JAIL_EVENT_PRESSURE].path, j->loc_hooks[JAIL_EVENT_PRESSURE].line,
+                                "[Events] OnPressure= is set but no PressureThreshold= is");
 }
 
 int jail_load_files(const char *name, const char *path, char * const *dropins, unsigned flags, Jail **ret,

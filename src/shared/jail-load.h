@@ -41,7 +41,8 @@ int jail_search_path(char ***ret);
  * Returns 0, -ENOENT if there is no such jail, -ERFKILL if it is masked. */
 int jail_locate(char * const *dirs, const char *name, char **ret_path, char ***ret_dropins);
 
-/* Every jail name in the search path, sorted; masked ones left out. */
+/* Every NAME.conf stem in the search path, sorted; masked and hidden ones left out.
+ * Names may be invalid (check jail_name_is_valid()), so callers can say so. */
 int jail_list_names(char * const *dirs, char ***ret);
 
 /* Drop-ins for NAME across dirs: NAME.conf.d/ *.conf, by file name, masked ones removed. */

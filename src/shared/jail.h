@@ -100,7 +100,6 @@ typedef struct Jail {
         size_t n_addresses;
         char *device;
         bool announce_arp;
-        bool network_section;
 
         /* [Events] */
         char ***hooks[_JAIL_EVENT_MAX]; /* per event: NULL-terminated list of argv vectors */
@@ -116,7 +115,7 @@ typedef struct Jail {
         char **wanted_by;
 
         JailLocation loc_memory_max, loc_memory_grow_step, loc_memory_grow_limit, loc_address,
-                loc_device, loc_pressure, loc_memory_high;
+                loc_device, loc_pressure, loc_memory_high, loc_hooks[_JAIL_EVENT_MAX];
 } Jail;
 
 Jail *jail_free(Jail *j);

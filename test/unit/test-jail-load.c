@@ -88,7 +88,14 @@ static void check(const char *snippet, const char *want) {
         char *msgs = NULL;
         int r;
 
+        char label[1024];
+
         snprintf(content, sizeof(content), BASE "%s\n", snippet);
+        snprintf(label, sizeof(label), "%s", snippet);
+        for (char *p = label; *p; p++)
+                if (*p == '\n')
+                        *p = '|'; /* one TAP line per check */
+        snippet = label;
         r = load_str(content, 0, &j, &msgs);
         if (!want) {
                 if (!ok(r == 0, "accepted: %s", snippet))
@@ -287,6 +294,7 @@ static void test_bad_values(void) {
         check("[Resources]\nIOReadBandwidthMax=sda 1M", "neither an absolute path nor MAJ:MIN");
         check("[Resources]\nIOWriteBandwidthMax=8:0 fast", "rate 'fast' is not valid");
         check("[Resources]\nIOReadIOPSMax=8:0 0", "rate '0' is not valid");
+        check("[Resources]\nIOReadIOPSMax=8:0 1K", "count of operations per second");
         check("[Resources]\nIOWriteIOPSMax=8:x 10", "neither an absolute path nor MAJ:MIN");
         check("[Resources]\nMemoryGrowStep=0", "positive size");
         check("[Resources]\nMemoryGrowLimit=infinity", "positive size");
@@ -311,7 +319,7 @@ static void test_bad_values(void) {
         check("[Events]\nOnOOMKill='", "expected a command line");
         check("[Events]\nUsageThreshold=0", "positive size");
         check("[Events]\nUsageThreshold=1M\nUsageThreshold=1024K", "threshold given twice");
-        check("[Events]\nOnUsage=/bin/true", "OnUsage= is set but no UsageThreshold=");
+        check("[Events]\nOnUsage=/bin/true", "t.conf:5: [Events] OnUsage= is set but no UsageThreshold=");
         check("[Events]\nOnPressure=/bin/true", "OnPressure= is set but no PressureThreshold=");
         check("[Events]\nPressureThreshold=some 100ms", "expected some|full STALL WINDOW");
         check("[Events]\nPressureThreshold=most 100ms 1s", "'most' is neither some nor full");
@@ -550,7 +558,7 @@ static void test_search_path(void) {
         r = jail_list_names(dirs, &names);
         if (ok(r == 0, "list names")) {
                 char *joined = strv_join(names, ",");
-                is_str(joined, "other,web", "sorted, masked and invalid names left out");
+                is_str(joined, "bad name,other,web", "sorted, masked left out, invalid names kept for callers to report");
                 free(joined);
         }
         strv_free(names);
