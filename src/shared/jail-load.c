@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,9 +16,6 @@
 #include "jail-load.h"
 #include "strv.h"
 
-#ifndef VIRTUALING_DEFAULT_CONFIG_PATH
-#define VIRTUALING_DEFAULT_CONFIG_PATH "/etc/virtualing:/run/virtualing:/usr/local/lib/virtualing:/usr/lib/virtualing"
-#endif
 
 /* ---- diagnostics ---- */
 
@@ -84,185 +82,6 @@ unsigned jail_load_flags_default(void) {
         return geteuid() == 0 ? JAIL_LOAD_CHECK_OWNER : 0;
 }
 
-/* ---- where jails are ---- */
-
-int jail_search_path(char ***ret) {
-        const char *e = getenv("VIRTUALING_CONFIG_PATH");
-        _cleanup_strv_free_ char **l = NULL;
-        _cleanup_free_ char *copy = NULL;
-        char *save = NULL;
-        int r;
-
-        copy = strdup(e && *e ? e : VIRTUALING_DEFAULT_CONFIG_PATH);
-        if (!copy)
-                return -ENOMEM;
-        for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
-                if (!path_is_absolute(t) || strv_contains(l, t))
-                        continue;
-                r = strv_extend(&l, t);
-                if (r < 0)
-                        return r;
-        }
-        if (!l) {
-                l = calloc(1, sizeof(char *));
-                if (!l)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
-static bool path_is_masked(const char *p) {
-        _cleanup_free_ char *target = NULL;
-        struct stat st;
-
-        if (lstat(p, &st) < 0 || !S_ISLNK(st.st_mode))
-                return false;
-        target = realpath(p, NULL);
-        return target && streq(target, "/dev/null");
-}
-
-int jail_locate(char * const *dirs, const char *name, char **ret_path, char ***ret_dropins) {
-        if (!jail_name_is_valid(name))
-                return -EINVAL;
-
-        STRV_FOREACH(d, dirs) {
-                _cleanup_free_ char *p = NULL;
-                struct stat st;
-
-                if (asprintf(&p, "%s/%s.conf", *d, name) < 0)
-                        return -ENOMEM;
-                if (lstat(p, &st) < 0) {
-                        if (errno == ENOENT || errno == ENOTDIR)
-                                continue;
-                        return -errno;
-                }
-                if (path_is_masked(p))
-                        return -ERFKILL;
-                if (ret_dropins) {
-                        int r = jail_find_dropins(dirs, name, ret_dropins);
-                        if (r < 0)
-                                return r;
-                }
-                if (ret_path)
-                        *ret_path = TAKE_PTR(p);
-                return 0;
-        }
-        return -ENOENT;
-}
-
-static bool has_suffix(const char *s, const char *suffix) {
-        size_t a = strlen(s), b = strlen(suffix);
-        return a > b && streq(s + a - b, suffix);
-}
-
-int jail_find_dropins(char * const *dirs, const char *name, char ***ret) {
-        _cleanup_strv_free_ char **names = NULL, **paths = NULL, **result = NULL;
-        int r;
-
-        /* Highest priority first: the first directory that has a file name owns it. */
-        STRV_FOREACH(d, dirs) {
-                _cleanup_free_ char *dir = NULL;
-                DIR *dp;
-                struct dirent *de;
-
-                if (asprintf(&dir, "%s/%s.conf.d", *d, name) < 0)
-                        return -ENOMEM;
-                dp = opendir(dir);
-                if (!dp) {
-                        if (errno == ENOENT || errno == ENOTDIR)
-                                continue;
-                        return -errno;
-                }
-                while ((de = readdir(dp))) {
-                        char *p = NULL;
-
-                        if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".conf"))
-                                continue;
-                        if (strv_contains(names, de->d_name))
-                                continue;
-                        r = strv_extend(&names, de->d_name);
-                        if (r >= 0 && asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-                                r = -ENOMEM;
-                        if (r >= 0)
-                                r = strv_consume(&paths, p);
-                        if (r < 0) {
-                                closedir(dp);
-                                return r;
-                        }
-                }
-                closedir(dp);
-        }
-
-        /* Apply in lexical order of the file names; a /dev/null symlink masks the name. */
-        strv_sort(names);
-        STRV_FOREACH(n, names) {
-                size_t i = 0;
-                for (; paths[i]; i++) {
-                        const char *slash = strrchr(paths[i], '/');
-                        if (streq(slash + 1, *n))
-                                break;
-                }
-                if (path_is_masked(paths[i]))
-                        continue;
-                r = strv_extend(&result, paths[i]);
-                if (r < 0)
-                        return r;
-        }
-        if (!result) {
-                result = calloc(1, sizeof(char *));
-                if (!result)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(result);
-        return 0;
-}
-
-int jail_list_names(char * const *dirs, char ***ret) {
-        _cleanup_strv_free_ char **seen = NULL, **result = NULL;
-        int r;
-
-        STRV_FOREACH(d, dirs) {
-                DIR *dp = opendir(*d);
-                struct dirent *de;
-
-                if (!dp) {
-                        if (errno == ENOENT || errno == ENOTDIR)
-                                continue;
-                        return -errno;
-                }
-                while ((de = readdir(dp))) {
-                        _cleanup_free_ char *name = NULL, *p = NULL;
-
-                        if (!has_suffix(de->d_name, ".conf"))
-                                continue;
-                        name = strndup(de->d_name, strlen(de->d_name) - strlen(".conf"));
-                        if (!name || asprintf(&p, "%s/%s", *d, de->d_name) < 0) {
-                                closedir(dp);
-                                return -ENOMEM;
-                        }
-                        if (name[0] == '.' || strv_contains(seen, name))
-                                continue;
-                        r = strv_extend(&seen, name);
-                        if (r >= 0 && !path_is_masked(p))
-                                r = strv_consume(&result, TAKE_PTR(name));
-                        if (r < 0) {
-                                closedir(dp);
-                                return r;
-                        }
-                }
-                closedir(dp);
-        }
-        strv_sort(result);
-        if (!result) {
-                result = calloc(1, sizeof(char *));
-                if (!result)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(result);
-        return 0;
-}
-
 /* ---- parsing ---- */
 
 typedef struct ParseCtx {
@@ -270,10 +89,10 @@ typedef struct ParseCtx {
         JailDiags *diags;
         unsigned flags;
         const char *path; /* points into jail->files */
-        FILE *f;
+        char *data; /* the whole file, NUL-terminated */
+        size_t size;
+        size_t pos;
         unsigned line;
-        char *buf;
-        size_t bufsz;
         char section[64];
         bool section_known;
         const char *key;
@@ -1002,28 +821,31 @@ static int handler(void *user, const char *section, const char *key, const char 
  * silently accept or split. */
 static char *reader(char *str, int num, void *stream) {
         ParseCtx *c = stream;
+        char *line, *nl;
         ssize_t n;
         char *s, *e;
         size_t len;
 
-        n = getline(&c->buf, &c->bufsz, c->f);
-        if (n < 0)
+        if (c->pos >= c->size)
                 return NULL;
+        line = c->data + c->pos;
+        nl = memchr(line, '\n', c->size - c->pos);
+        n = nl ? nl - line : (ssize_t) (c->size - c->pos);
+        c->pos += (size_t) n + (nl ? 1 : 0);
         c->line++;
+        line[n] = 0; /* the '\n', or the terminating NUL */
 
-        if (n > 0 && c->buf[n - 1] == '\n')
-                c->buf[--n] = 0;
         if ((size_t) n > JAIL_LINE_MAX) {
                 (void) diag_add(c->diags, c->path, c->line, "line too long (%zd bytes, at most %d)", n, JAIL_LINE_MAX);
                 str[0] = 0;
                 return str;
         }
-        if (strlen(c->buf) != (size_t) n) {
+        if (strlen(line) != (size_t) n) {
                 (void) diag_add(c->diags, c->path, c->line, "line contains a NUL byte");
                 str[0] = 0;
                 return str;
         }
-        s = c->buf + strspn(c->buf, " \t");
+        s = line + strspn(line, " \t");
         len = strlen(s);
         /* trailing whitespace is stripped by inih; strip here too for the checks below */
         for (e = s + len; e > s && strchr(" \t\r", e[-1]); e--)
@@ -1092,16 +914,19 @@ static void configure_inih(void) {
 #endif
 }
 
+#define JAIL_FILE_MAX (1024 * 1024)
+
 static int parse_one_file(ParseCtx *c, const char *path) {
-        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *data = NULL;
         struct stat st;
-        size_t before = c->diags->n;
+        size_t before = c->diags->n, size = 0;
         int r;
 
-        f = fopen(path, "re");
-        if (!f)
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
                 return diag_add(c->diags, path, 0, "cannot open: %s", strerror(errno));
-        if (fstat(fileno(f), &st) < 0)
+        if (fstat(fd, &st) < 0)
                 return diag_add(c->diags, path, 0, "cannot stat: %s", strerror(errno));
         if (!S_ISREG(st.st_mode))
                 return diag_add(c->diags, path, 0, "not a regular file");
@@ -1112,14 +937,38 @@ static int parse_one_file(ParseCtx *c, const char *path) {
                         return diag_add(c->diags, path, 0, "refusing file writable by group or others (mode %04o)",
                                         st.st_mode & 07777);
         }
+        if (st.st_size > JAIL_FILE_MAX)
+                return diag_add(c->diags, path, 0, "file too large (%jd bytes, at most %d)", (intmax_t) st.st_size,
+                                JAIL_FILE_MAX);
 
-        c->f = f;
+        /* Read it whole: one allocation, and the reader works on memory. */
+        data = malloc((size_t) st.st_size + 1);
+        if (!data)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, data + size, (size_t) st.st_size + 1 - size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return diag_add(c->diags, path, 0, "cannot read: %s", strerror(errno));
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > (size_t) st.st_size)
+                        return diag_add(c->diags, path, 0, "file changed while being read");
+        }
+        data[size] = 0;
+
+        c->data = data;
+        c->size = size;
+        c->pos = 0;
         c->path = path;
         c->line = 0;
         c->section[0] = 0;
         c->section_known = true;
         r = ini_parse_stream(reader, c, handler, c);
-        c->f = NULL;
+        c->data = NULL;
         if (c->fatal)
                 return c->fatal;
         if (r == -2)
@@ -1207,9 +1056,6 @@ int jail_load_files(const char *name, const char *path, char * const *dropins, u
 
         STRV_FOREACH(f, j->files) {
                 r = parse_one_file(&c, *f);
-                free(c.buf);
-                c.buf = NULL;
-                c.bufsz = 0;
                 if (r == -ENOMEM)
                         return r;
         }

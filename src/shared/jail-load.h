@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "jail.h"
 
@@ -44,6 +45,25 @@ int jail_locate(char * const *dirs, const char *name, char **ret_path, char ***r
 /* Every NAME.conf stem in the search path, sorted; masked and hidden ones left out.
  * Names may be invalid (check jail_name_is_valid()), so callers can say so. */
 int jail_list_names(char * const *dirs, char ***ret);
+
+/* The jail files of a search path, from one readdir() per directory. */
+typedef struct JailIndexEntry {
+        char *name; /* may be an invalid jail name: callers say so */
+        char *path; /* the NAME.conf that wins */
+        bool masked;
+        uint64_t dropin_dirs; /* bit i: dirs[i] has NAME.conf.d */
+} JailIndexEntry;
+
+typedef struct JailIndex {
+        char **dirs;
+        JailIndexEntry *entries; /* sorted by name */
+        size_t n_entries;
+} JailIndex;
+
+int jail_index_scan(char * const *dirs, JailIndex **ret);
+JailIndex *jail_index_free(JailIndex *x);
+DEFINE_TRIVIAL_CLEANUP_FUNC(JailIndex *, jail_index_free);
+int jail_index_dropins(const JailIndex *x, const JailIndexEntry *e, char ***ret);
 
 /* Drop-ins for NAME across dirs: NAME.conf.d/ *.conf, by file name, masked ones removed. */
 int jail_find_dropins(char * const *dirs, const char *name, char ***ret);

@@ -84,17 +84,21 @@ static int scale_decimal(uint64_t v, uint64_t frac_nano, uint64_t mult, uint64_t
 }
 
 uint64_t physical_memory(void) {
-        const char *e = getenv("VIRTUALING_PHYSICAL_MEMORY");
+        static uint64_t cached = 0;
+        const char *e;
         uint64_t v;
         long pages, psz;
 
+        if (cached > 0)
+                return cached;
+        e = getenv("VIRTUALING_PHYSICAL_MEMORY");
         if (e && parse_uint64(e, &v) >= 0 && v > 0)
-                return v;
+                return cached = v;
         pages = sysconf(_SC_PHYS_PAGES);
         psz = sysconf(_SC_PAGESIZE);
         if (pages <= 0 || psz <= 0)
                 return UINT64_MAX;
-        return (uint64_t) pages * (uint64_t) psz;
+        return cached = (uint64_t) pages * (uint64_t) psz;
 }
 
 int parse_size(const char *s, unsigned flags, uint64_t *ret) {
