@@ -57,7 +57,12 @@ ok() {
         fi
 }
 
-echo "1..$((4 + ${#keys[@]} + ${#verbs[@]}))"
+# virtualing-helper's exit statuses: helper.h against the EXIT STATUS table
+mapfile -t statuses < <(grep -oE 'HELPER_EXIT_[A-Z_]+ = [0-9]+' "$src/src/helper/helper.h" | awk '{print $3}')
+helper_table=$(awk '/^# EXIT STATUS/{on=1; next} /^# /{on=0} on' "$src/man/virtualing-helper.8.scd" 2>/dev/null |
+        grep -oE '^[[|] +\*[0-9]+\*' | grep -oE '[0-9]+')
+
+echo "1..$((4 + ${#keys[@]} + ${#verbs[@]} + ${#statuses[@]} + 1))"
 
 [ ${#keys[@]} -ge 30 ]
 ok $? "key_table[] in ${load_c#"$src"/} yields ${#keys[@]} keys"
@@ -96,5 +101,17 @@ for verb in "${verbs[@]}"; do
         grep -qE -- "^\*$verb\*( |\$)" <<<"$(cut -f2 <<<"$cmd_terms")"
         ok $? "command '$verb' is documented in man/virtualing.1.scd"
 done
+
+for st in "${statuses[@]}"; do
+        grep -qx -- "$st" <<<"$helper_table"
+        ok $? "helper exit status $st is documented in man/virtualing-helper.8.scd"
+done
+extra=""
+for st in $helper_table; do
+        [ "$st" = 0 ] && continue
+        printf '%s\n' "${statuses[@]}" | grep -qx -- "$st" || extra="$extra $st"
+done
+[ -z "$extra" ]
+ok $? "man/virtualing-helper.8.scd documents no status missing from helper.h${extra:+:$extra}"
 
 exit $failed

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # systemd-analyze verify over every unit the generator makes from the golden inputs,
 # together with the template and slice as installed: it must print nothing.
-# systemd-analyze insists that ExecStart= binaries exist, so the helper path (not built
-# by every configuration) is pointed at STAND_IN, an executable of this build.
+# systemd-analyze insists that ExecStart= binaries exist: the installed helper path is
+# pointed at STAND_IN, the helper of this build.
 set -u
 generator=$(realpath "${1:?usage: analyze-verify.sh GENERATOR TEMPLATE SLICE HELPER_PATH STAND_IN [TESTDIR]}")
 template=$(realpath "${2:?}")

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virtualing-helper: builds a jail and becomes its command; adds and removes its addresses. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "address.h"
+#include "helper.h"
+#include "jail-load.h"
+#include "jail-exec.h"
+
+int helper_fail(int status, const char *step, const char *path, int err) {
+        if (err < 0)
+                err = -err;
+        if (path && err)
+                fprintf(stderr, "virtualing-helper: %s %s: %s\n", step, path, strerror(err));
+        else if (path)
+                fprintf(stderr, "virtualing-helper: %s %s\n", step, path);
+        else if (err)
+                fprintf(stderr, "virtualing-helper: %s: %s\n", step, strerror(err));
+        else
+                fprintf(stderr, "virtualing-helper: %s\n", step);
+        return status;
+}
+
+static int load(const char *name, Jail **ret) {
+        _cleanup_(jail_diags_clearp) JailDiags diags = {};
+        int r;
+
+        r = jail_load(name, jail_load_flags_default(), ret, &diags);
+        if (r == -ENOENT)
+                return helper_fail(HELPER_EXIT_CONFIG, "no jail file for", name, 0);
+        if (r == -ERFKILL)
+                return helper_fail(HELPER_EXIT_CONFIG, "jail is masked:", name, 0);
+        if (r == -EINVAL && diags.n == 0)
+                return helper_fail(HELPER_EXIT_CONFIG, "not a valid jail name:", name, 0);
+        if (r < 0) {
+                for (size_t i = 0; i < diags.n; i++) {
+                        _cleanup_free_ char *s = jail_diag_format(&diags.items[i]);
+                        fprintf(stderr, "virtualing-helper: %s\n", s ?: diags.items[i].message);
+                }
+                if (diags.n == 0)
+                        return helper_fail(HELPER_EXIT_CONFIG, "loading jail", name, r);
+                return HELPER_EXIT_CONFIG;
+        }
+        return 0;
+}
+
+static void help(void) {
+        printf("virtualing-helper exec NAME\n"
+               "virtualing-helper address up|down NAME\n"
+               "\n"
+               "Builds the chroot jail NAME and executes its command in it, or adds or\n"
+               "removes its [Network] addresses. Run by virtualing@NAME.service; see\n"
+               "virtualing-helper(8).\n");
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(jail_freep) Jail *j = NULL;
+        int r;
+
+        if (argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                help();
+                return 0;
+        }
+        if (argc == 3 && streq(argv[1], "exec")) {
+                r = load(argv[2], &j);
+                if (r != 0)
+                        return r;
+                return jail_exec(j); /* returns only on failure */
+        }
+        if (argc == 4 && streq(argv[1], "address") && (streq(argv[2], "up") || streq(argv[2], "down"))) {
+                r = load(argv[3], &j);
+                if (r != 0)
+                        return r;
+                return streq(argv[2], "up") ? address_up(j) : address_down(j);
+        }
+        fprintf(stderr, "virtualing-helper: expected 'exec NAME' or 'address up|down NAME'; see --help\n");
+        return HELPER_EXIT_USAGE;
+}
