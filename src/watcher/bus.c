@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.virtualing1: the Manager and one Jail object per watched jail. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strv.h"
+#include "watcher.h"
+
+#define BUS_NAME "org.virtualing1"
+#define MANAGER_PATH "/org/virtualing1"
+#define JAIL_PREFIX "/org/virtualing1/jail"
+#define MANAGER_IFACE "org.virtualing1.Manager"
+#define JAIL_IFACE "org.virtualing1.Jail"
+
+static int method_list_jails(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        Watch *w;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(so)");
+        if (r < 0)
+                return r;
+        HASHMAP_FOREACH(w, m->watches, st) {
+                r = sd_bus_message_append(reply, "(so)", w->name, w->path);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_jail(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        Watch *w;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        w = manager_get_watch(m, name);
+        if (!w)
+                return sd_bus_error_setf(error, "org.virtualing1.NoSuchJail", "No jail '%s' is running.", name);
+        return sd_bus_reply_method_return(msg, "o", w->path);
+}
+
+static int check_root(sd_bus_message *msg, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+        int r;
+
+        /* the bus policy lets only root call this; check again here */
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+        if (uid != 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may change memory limits.");
+        return 0;
+}
+
+static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *error, bool high) {
+        Watch *w = userdata;
+        uint64_t bytes;
+        int r;
+
+        r = check_root(msg, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "t", &bytes);
+        if (r < 0)
+                return r;
+        if (bytes == 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "A memory limit of 0 bytes makes no sense.");
+        if (high)
+                r = bus_set_memory_limits(w, UINT64_MAX, bytes, true, msg, "set");
+        else
+                r = bus_set_memory_limits(w, bytes, 0, false, msg, "set");
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to ask systemd to change %s: %m", w->unit);
+        return 1; /* the reply comes when systemd answers */
+}
+
+static int method_set_memory_max(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_set_memory(msg, userdata, error, false);
+}
+
+static int method_set_memory_high(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_set_memory(msg, userdata, error, true);
+}
+
+static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Watch *w = userdata;
+
+        if (streq(property, "Name"))
+                return sd_bus_message_append(reply, "s", w->name);
+        if (streq(property, "Unit"))
+                return sd_bus_message_append(reply, "s", w->unit);
+        return sd_bus_message_append(reply, "s", w->cgroup);
+}
+
+static int property_get_memory(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Watch *w = userdata;
+        uint64_t v;
+
+        if (streq(property, "MemoryCurrent"))
+                v = watch_memory_current(w);
+        else if (streq(property, "MemoryMax"))
+                v = watch_memory_max(w);
+        else
+                v = watch_memory_high(w);
+        return sd_bus_message_append(reply, "t", v);
+}
+
+static int property_get_events(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Watch *w = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{st}");
+        if (r < 0)
+                return r;
+        for (Tally t = 0; t < _TALLY_MAX; t++) {
+                r = sd_bus_message_append(reply, "{st}", tally_to_string(t), w->tally[t]);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("ListJails", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(so)", jails), method_list_jails,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetJail", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", jail), method_get_jail,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("JailAdded", SD_BUS_ARGS("s", name, "o", jail), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("JailRemoved", SD_BUS_ARGS("s", name, "o", jail), 0),
+        SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable jail_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Unit", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ControlGroup", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MemoryCurrent", "t", property_get_memory, 0, 0),
+        SD_BUS_PROPERTY("MemoryMax", "t", property_get_memory, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MemoryHigh", "t", property_get_memory, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Events", "a{st}", property_get_events, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("SetMemoryMax", SD_BUS_ARGS("t", bytes), SD_BUS_NO_RESULT, method_set_memory_max,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetMemoryHigh", SD_BUS_ARGS("t", bytes), SD_BUS_NO_RESULT, method_set_memory_high,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("MemoryEvent",
+                                SD_BUS_ARGS("s", event, "t", count, "t", memory_current, "t", memory_max), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("UsageThresholdCrossed",
+                                SD_BUS_ARGS("t", threshold, "s", direction, "t", memory_current), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("PressureEvent", SD_BUS_ARGS("s", kind), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("MemoryLimitChanged", SD_BUS_ARGS("t", old_max, "t", new_max, "s", reason), 0),
+        SD_BUS_VTABLE_END,
+};
+
+static int jail_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                     sd_bus_error *error) {
+        Watch *w = manager_find_watch_by_path(userdata, path);
+
+        if (!w)
+                return 0;
+        *found = w;
+        return 1;
+}
+
+static int jail_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        _cleanup_strv_free_ char **l = NULL;
+        Manager *m = userdata;
+        Watch *w;
+
+        HASHMAP_FOREACH(w, m->watches, st)
+                if (strv_extend(&l, w->path) < 0)
+                        return -ENOMEM;
+        *nodes = TAKE_PTR(l);
+        return 1;
+}
+
+int bus_setup(Manager *m) {
+        int r;
+
+        /* $DBUS_SYSTEM_BUS_ADDRESS points tests at a private bus */
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = sd_bus_add_object_vtable(m->bus, &m->manager_slot, MANAGER_PATH, MANAGER_IFACE, manager_vtable, m);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(m->bus, &m->jail_slot, JAIL_PREFIX, JAIL_IFACE, jail_vtable, jail_find, m);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(m->bus, &m->enumerator_slot, JAIL_PREFIX, jail_enumerate, m);
+        if (r >= 0)
+                r = sd_bus_add_object_manager(m->bus, &m->object_manager_slot, MANAGER_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the D-Bus objects: %m");
+        r = sd_bus_request_name(m->bus, BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to own the name " BUS_NAME ": %m");
+        r = sd_bus_attach_event(m->bus, m->event, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        return 0;
+}
+
+int bus_emit_jail_added(Manager *m, Watch *w, bool added) {
+        if (!m->bus)
+                return 0;
+        return sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, added ? "JailAdded" : "JailRemoved", "so",
+                                  w->name, w->path);
+}
+
+int bus_emit_memory_event(Watch *w, Counter c, uint64_t count, uint64_t current, uint64_t max) {
+        if (!w->manager->bus)
+                return 0;
+        return sd_bus_emit_signal(w->manager->bus, w->path, JAIL_IFACE, "MemoryEvent", "sttt", counter_to_string(c),
+                                  count, current, max);
+}
+
+int bus_emit_usage_crossed(Watch *w, uint64_t threshold, const char *direction, uint64_t current) {
+        if (!w->manager->bus)
+                return 0;
+        return sd_bus_emit_signal(w->manager->bus, w->path, JAIL_IFACE, "UsageThresholdCrossed", "tst", threshold,
+                                  direction, current);
+}
+
+int bus_emit_pressure(Watch *w, const char *kind) {
+        if (!w->manager->bus)
+                return 0;
+        return sd_bus_emit_signal(w->manager->bus, w->path, JAIL_IFACE, "PressureEvent", "s", kind);
+}
+
+int bus_emit_limit_changed(Watch *w, uint64_t old_max, uint64_t new_max, const char *reason) {
+        if (!w->manager->bus)
+                return 0;
+        return sd_bus_emit_signal(w->manager->bus, w->path, JAIL_IFACE, "MemoryLimitChanged", "tts", old_max, new_max,
+                                  reason);
+}
+
+int bus_emit_properties_changed(Watch *w, const char *property, ...) {
+        _cleanup_strv_free_ char **names = NULL;
+        va_list ap;
+
+        if (!w->manager->bus)
+                return 0;
+        va_start(ap, property);
+        for (const char *p = property; p; p = va_arg(ap, const char *))
+                if (strv_extend(&names, p) < 0) {
+                        va_end(ap);
+                        return -ENOMEM;
+                }
+        va_end(ap);
+        return sd_bus_emit_properties_changed_strv(w->manager->bus, w->path, JAIL_IFACE, names);
+}
+
+/* What an asynchronous SetUnitProperties needs when systemd answers; the jail may be gone. */
+typedef struct LimitCall {
+        Manager *manager;
+        char *name;
+        uint64_t old_max, new_max;
+        bool set_max, set_high;
+        char *reason;
+        sd_bus_message *reply_to;
+} LimitCall;
+
+static void limit_call_free(LimitCall *c) {
+        if (!c)
+                return;
+        free(c->name);
+        free(c->reason);
+        sd_bus_message_unref(c->reply_to);
+        free(c);
+}
+
+static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        LimitCall *c = userdata;
+        Watch *w = manager_get_watch(c->manager, c->name);
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (w)
+                w->grow_pending = false;
+        if (e) {
+                log_warning("systemd refused to change the memory limits of jail %s: %s", c->name, e->message ?: e->name);
+                if (c->reply_to)
+                        (void) sd_bus_reply_method_error(c->reply_to, e);
+                limit_call_free(c);
+                return 0;
+        }
+        if (w) {
+                if (c->set_max && c->new_max != c->old_max) {
+                        if (streq(c->reason, "grow"))
+                                w->tally[TALLY_GROW]++;
+                        else if (streq(c->reason, "shrink"))
+                                w->tally[TALLY_SHRINK]++;
+                        w->last_grow = 0;
+                        (void) sd_event_now(c->manager->event, CLOCK_MONOTONIC, &w->last_grow);
+                        (void) bus_emit_limit_changed(w, c->old_max, c->new_max, c->reason);
+                        log_info("Jail %s: MemoryMax %" PRIu64 " -> %" PRIu64 " (%s).", w->name, c->old_max, c->new_max,
+                                 c->reason);
+                }
+                if (c->set_max && c->set_high)
+                        (void) bus_emit_properties_changed(w, "MemoryMax", "MemoryHigh", "Events", NULL);
+                else
+                        (void) bus_emit_properties_changed(w, c->set_max ? "MemoryMax" : "MemoryHigh", "Events", NULL);
+                w->dirty = true;
+                metrics_mark_dirty(c->manager);
+        }
+        if (c->reply_to)
+                (void) sd_bus_reply_method_return(c->reply_to, NULL);
+        limit_call_free(c);
+        return 0;
+}
+
+int bus_set_memory_limits(Watch *w, uint64_t memory_max, uint64_t memory_high, bool set_high,
+                          sd_bus_message *reply_to, const char *reason) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        LimitCall *c;
+        bool set_max = memory_max != UINT64_MAX || !set_high;
+        int r;
+
+        if (!w->manager->bus)
+                return -ENOTCONN;
+        c = calloc(1, sizeof(LimitCall));
+        if (!c)
+                return -ENOMEM;
+        *c = (LimitCall) { .manager = w->manager, .old_max = watch_memory_max(w), .new_max = memory_max,
+                           .set_max = set_max, .set_high = set_high, .reply_to = sd_bus_message_ref(reply_to) };
+        c->name = strdup(w->name);
+        c->reason = strdup(reason);
+        if (!c->name || !c->reason) {
+                limit_call_free(c);
+                return -ENOMEM;
+        }
+
+        r = sd_bus_message_new_method_call(w->manager->bus, &call, "org.freedesktop.systemd1",
+                                           "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                           "SetUnitProperties");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "sb", w->unit, 1); /* runtime: systemd stays the source of truth */
+        if (r >= 0)
+                r = sd_bus_message_open_container(call, 'a', "(sv)");
+        if (r >= 0 && set_max)
+                r = sd_bus_message_append(call, "(sv)", "MemoryMax", "t", memory_max);
+        if (r >= 0 && set_high)
+                r = sd_bus_message_append(call, "(sv)", "MemoryHigh", "t", memory_high);
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r >= 0)
+                r = sd_bus_call_async(w->manager->bus, NULL, call, on_set_unit_properties, c, 30 * USEC_PER_SEC);
+        if (r < 0) {
+                limit_call_free(c);
+                return r;
+        }
+        return 0;
+}

@@ -1,0 +1,927 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Discovery of jail cgroups in virtualing.slice, memory.events, usage thresholds, PSI,
+ * and the seen counters kept under the runtime directory across restarts. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "jail-load.h"
+#include "parse-util.h"
+#include "strv.h"
+#include "watcher.h"
+
+#define MESSAGE_ID_MEMORY_EVENT "ed40ed95db114bcea3d500e20aa8a6fd"
+#define MESSAGE_ID_USAGE "aff3d53d3f3d47acb1e565ca3f10faa3"
+#define MESSAGE_ID_PRESSURE "654bfa8e94ee4c878238b4ee66fd6abf"
+#define USAGE_POLL_USEC USEC_PER_SEC
+
+static const char * const counter_table[_COUNTER_MAX] = {
+        [COUNTER_LOW] = "low",
+        [COUNTER_HIGH] = "high",
+        [COUNTER_MAX] = "max",
+        [COUNTER_OOM] = "oom",
+        [COUNTER_OOM_KILL] = "oom_kill",
+        [COUNTER_OOM_GROUP_KILL] = "oom_group_kill",
+};
+
+static const char * const tally_table[_TALLY_MAX] = {
+        [TALLY_HIGH] = "high",
+        [TALLY_MAX] = "max",
+        [TALLY_OOM] = "oom",
+        [TALLY_OOM_KILL] = "oom_kill",
+        [TALLY_OOM_GROUP_KILL] = "oom_group_kill",
+        [TALLY_USAGE_UP] = "usage_up",
+        [TALLY_USAGE_DOWN] = "usage_down",
+        [TALLY_PRESSURE] = "pressure",
+        [TALLY_GROW] = "grow",
+        [TALLY_SHRINK] = "shrink",
+};
+
+const char *counter_to_string(Counter c) {
+        return c >= 0 && c < _COUNTER_MAX ? counter_table[c] : NULL;
+}
+
+const char *tally_to_string(Tally t) {
+        return t >= 0 && t < _TALLY_MAX ? tally_table[t] : NULL;
+}
+
+/* ---- logging: stderr, which systemd sends to the journal ---- */
+
+static void log_v(const char *prefix, const char *fmt, va_list ap) {
+        fprintf(stderr, "%svirtualing-watcher: ", prefix);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
+
+void log_info(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        log_v("<6>", fmt, ap);
+        va_end(ap);
+}
+
+void log_warning(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        log_v("<4>", fmt, ap);
+        va_end(ap);
+}
+
+int log_error_errno(int r, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        errno = r < 0 ? -r : r;
+        log_v("<3>", fmt, ap);
+        va_end(ap);
+        return r < 0 ? r : -r;
+}
+
+/* ---- small file helpers ---- */
+
+static int read_file_at(const char *dir, const char *name, char *buf, size_t size) {
+        _cleanup_close_ int fd = -EBADF;
+        char path[4096];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, size - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        return (int) n;
+}
+
+static uint64_t read_u64_file(const char *dir, const char *name) {
+        char buf[64];
+        uint64_t v;
+
+        if (read_file_at(dir, name, buf, sizeof(buf)) < 0)
+                return UINT64_MAX;
+        buf[strcspn(buf, "\n")] = 0;
+        if (streq(buf, "max") || parse_uint64(buf, &v) < 0)
+                return UINT64_MAX;
+        return v;
+}
+
+static char *watch_dir(Watch *w) {
+        char *p = NULL;
+        if (asprintf(&p, "%s%s", w->manager->cgroup_root, w->cgroup) < 0)
+                return NULL;
+        return p;
+}
+
+static uint64_t watch_read(Watch *w, const char *file) {
+        _cleanup_free_ char *dir = watch_dir(w);
+        return dir ? read_u64_file(dir, file) : UINT64_MAX;
+}
+
+uint64_t watch_memory_current(Watch *w) {
+        return watch_read(w, "memory.current");
+}
+
+uint64_t watch_memory_max(Watch *w) {
+        return watch_read(w, "memory.max");
+}
+
+uint64_t watch_memory_high(Watch *w) {
+        return watch_read(w, "memory.high");
+}
+
+/* ---- the state kept across restarts, one file per cgroup id ---- */
+
+static int state_path(Watch *w, char *buf, size_t size) {
+        int n = snprintf(buf, size, "%s/%" PRIu64, w->manager->state_dir, w->cgroup_id);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int watch_save(Watch *w) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[4096], tmp[4200];
+        size_t n_thr = w->config ? w->config->n_usage_thresholds : 0;
+        int fd, r;
+
+        r = state_path(w, path, sizeof(path));
+        if (r < 0)
+                return r;
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "w");
+        if (!f) {
+                r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        fprintf(f, "jail %s\nseen", w->name);
+        for (Counter c = 0; c < _COUNTER_MAX; c++)
+                fprintf(f, " %s=%" PRIu64, counter_to_string(c), w->seen[c]);
+        fputs("\ntally", f);
+        for (Tally t = 0; t < _TALLY_MAX; t++)
+                fprintf(f, " %s=%" PRIu64, tally_to_string(t), w->tally[t]);
+        fputs("\nabove", f);
+        for (size_t i = 0; i < n_thr; i++)
+                if (w->above[i / 64] & (UINT64_C(1) << (i % 64)))
+                        fprintf(f, " %" PRIu64, w->config->usage_thresholds[i]);
+        fputc('\n', f);
+        if (fflush(f) != 0 || ferror(f))
+                return -EIO;
+        if (rename(tmp, path) < 0)
+                return -errno;
+        w->dirty = false;
+        return 0;
+}
+
+static void watch_load_state(Watch *w) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        char path[4096];
+        size_t size = 0;
+
+        if (state_path(w, path, sizeof(path)) < 0)
+                return;
+        f = fopen(path, "re");
+        if (!f)
+                return; /* a new cgroup: everything it reports is new */
+        while (getline(&line, &size, f) > 0) {
+                char *save = NULL, *kind = strtok_r(line, " \n", &save);
+
+                if (!kind)
+                        continue;
+                for (char *t = strtok_r(NULL, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+                        char *eq = strchr(t, '=');
+                        uint64_t v;
+
+                        if (streq(kind, "above")) {
+                                if (parse_uint64(t, &v) < 0 || !w->config)
+                                        continue;
+                                for (size_t i = 0; i < w->config->n_usage_thresholds; i++)
+                                        if (w->config->usage_thresholds[i] == v)
+                                                w->above[i / 64] |= UINT64_C(1) << (i % 64);
+                                continue;
+                        }
+                        if (!eq)
+                                continue;
+                        *eq = 0;
+                        if (parse_uint64(eq + 1, &v) < 0)
+                                continue;
+                        if (streq(kind, "seen")) {
+                                for (Counter c = 0; c < _COUNTER_MAX; c++)
+                                        if (streq(t, counter_to_string(c)))
+                                                w->seen[c] = v;
+                        } else if (streq(kind, "tally")) {
+                                for (Tally k = 0; k < _TALLY_MAX; k++)
+                                        if (streq(t, tally_to_string(k)))
+                                                w->tally[k] = v;
+                        }
+                }
+        }
+}
+
+static void watch_remove_state(Watch *w) {
+        char path[4096];
+
+        if (state_path(w, path, sizeof(path)) >= 0)
+                (void) unlink(path);
+}
+
+/* ---- reporting ---- */
+
+static JailEvent counter_event(Counter c) {
+        switch (c) {
+        case COUNTER_HIGH:
+                return JAIL_EVENT_HIGH;
+        case COUNTER_MAX:
+                return JAIL_EVENT_MAX;
+        case COUNTER_OOM:
+                return JAIL_EVENT_OOM;
+        case COUNTER_OOM_KILL:
+                return JAIL_EVENT_OOM_KILL;
+        default:
+                return _JAIL_EVENT_INVALID;
+        }
+}
+
+static Tally counter_tally(Counter c) {
+        return (Tally) (c - COUNTER_HIGH); /* same order, without "low" */
+}
+
+static void fire_hooks(Watch *w, JailEvent e, const HookValues *v) {
+        int r;
+
+        if (!w->config || e < 0 || w->config->n_hooks[e] == 0)
+                return;
+        r = hook_runner_fire(w->manager->hooks, w->name, w->unit, w->cgroup, e, w->config->hooks[e],
+                             w->config->n_hooks[e], w->config->hook_timeout, v);
+        if (r < 0)
+                log_error_errno(r, "Failed to run the %s hook of jail %s: %m", jail_event_to_string(e), w->name);
+}
+
+static void check_usage(Watch *w, uint64_t current) {
+        if (!w->config)
+                return;
+        for (size_t i = 0; i < w->config->n_usage_thresholds; i++) {
+                uint64_t t = w->config->usage_thresholds[i], bit = UINT64_C(1) << (i % 64);
+                bool above = current != UINT64_MAX && current >= t, was = w->above[i / 64] & bit;
+                const char *dir = above ? "up" : "down";
+                HookValues v;
+
+                if (above == was || current == UINT64_MAX)
+                        continue;
+                w->above[i / 64] ^= bit;
+                w->tally[above ? TALLY_USAGE_UP : TALLY_USAGE_DOWN]++;
+                w->dirty = true;
+                (void) bus_emit_usage_crossed(w, t, dir, current);
+                sd_journal_send("MESSAGE=Jail %s: memory usage %" PRIu64 " crossed %" PRIu64 " going %s", w->name,
+                                current, t, dir,
+                                "MESSAGE_ID=" MESSAGE_ID_USAGE, "PRIORITY=5", "VIRTUALING_JAIL=%s", w->name,
+                                "VIRTUALING_EVENT=usage", "VIRTUALING_THRESHOLD=%" PRIu64, t,
+                                "VIRTUALING_DIRECTION=%s", dir, "VIRTUALING_MEMORY_CURRENT=%" PRIu64, current, NULL);
+                v = (HookValues) { .count = 1, .memory_current = current, .memory_max = watch_memory_max(w),
+                                   .threshold = t, .direction = dir };
+                fire_hooks(w, JAIL_EVENT_USAGE, &v);
+        }
+}
+
+static bool watch_polls(const Watch *w) {
+        return w->config && (w->config->n_usage_thresholds > 0 || jail_is_elastic(w->config));
+}
+
+static void persist(Watch *w) {
+        int r;
+
+        if (!w->dirty)
+                return;
+        /* the signals must be on the wire before the counters say they were sent */
+        if (w->manager->bus)
+                (void) sd_bus_flush(w->manager->bus);
+        r = watch_save(w);
+        if (r < 0)
+                log_error_errno(r, "Failed to save the state of jail %s: %m", w->name);
+        metrics_mark_dirty(w->manager);
+}
+
+/* memory.events changed (or we just started to watch it): one event per counter that rose. */
+static void watch_process(Watch *w) {
+        _cleanup_free_ char *dir = watch_dir(w);
+        uint64_t now[_COUNTER_MAX];
+        bool rose[_COUNTER_MAX] = {}, any = false, found[_COUNTER_MAX] = {};
+        uint64_t current = UINT64_MAX, max = UINT64_MAX;
+        char buf[1024];
+        int r;
+
+        if (!dir)
+                return;
+        r = read_file_at(dir, "memory.events", buf, sizeof(buf));
+        if (r < 0) {
+                if (r != -ENOENT)
+                        log_error_errno(r, "Failed to read memory.events of jail %s: %m", w->name);
+                return;
+        }
+        memcpy(now, w->seen, sizeof(now));
+        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char key[32];
+                uint64_t v;
+                int n = 0;
+
+                if (sscanf(l, "%31s %" SCNu64 "%n", key, &v, &n) != 2 || l[n] != 0)
+                        continue; /* malformed: ignore the line, keep what we had */
+                for (Counter c = 0; c < _COUNTER_MAX; c++)
+                        if (streq(key, counter_to_string(c))) {
+                                now[c] = v;
+                                found[c] = true;
+                        }
+        }
+
+        for (Counter c = COUNTER_HIGH; c < _COUNTER_MAX; c++) {
+                if (!found[c])
+                        continue;
+                if (now[c] > w->seen[c])
+                        rose[c] = any = true;
+                else if (now[c] < w->seen[c]) {
+                        /* counters only grow within one cgroup: take the new base, report nothing */
+                        w->seen[c] = now[c];
+                        w->dirty = true;
+                }
+        }
+
+        if (any || watch_polls(w))
+                current = watch_memory_current(w);
+        if (any) {
+                max = watch_memory_max(w);
+                for (Counter c = COUNTER_HIGH; c < _COUNTER_MAX; c++) {
+                        uint64_t count;
+                        HookValues v;
+
+                        if (!rose[c])
+                                continue;
+                        count = now[c] - w->seen[c];
+                        w->seen[c] = now[c];
+                        w->tally[counter_tally(c)] += count;
+                        w->dirty = true;
+                        (void) bus_emit_memory_event(w, c, count, current, max);
+                        sd_journal_send("MESSAGE=Jail %s: memory event %s (+%" PRIu64 ")", w->name,
+                                        counter_to_string(c), count,
+                                        "MESSAGE_ID=" MESSAGE_ID_MEMORY_EVENT,
+                                        "PRIORITY=%i", c >= COUNTER_OOM ? 4 : 5,
+                                        "VIRTUALING_JAIL=%s", w->name, "VIRTUALING_UNIT=%s", w->unit,
+                                        "VIRTUALING_EVENT=%s", counter_to_string(c),
+                                        "VIRTUALING_COUNT=%" PRIu64, count,
+                                        "VIRTUALING_MEMORY_CURRENT=%" PRIu64, current,
+                                        "VIRTUALING_MEMORY_MAX=%" PRIu64, max, NULL);
+                        v = (HookValues) { .count = count, .memory_current = current, .memory_max = max };
+                        fire_hooks(w, counter_event(c), &v);
+                }
+                (void) bus_emit_properties_changed(w, "Events", NULL);
+        }
+        if (w->config && current != UINT64_MAX) {
+                check_usage(w, current);
+                if (jail_is_elastic(w->config))
+                        elastic_check(w, rose[COUNTER_HIGH] || rose[COUNTER_MAX], current);
+        }
+        persist(w);
+}
+
+/* ---- PSI ---- */
+
+static int on_pressure(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Watch *w = userdata;
+        const char *kind = pressure_kind_to_string(w->config ? w->config->pressure_kind : PRESSURE_SOME);
+        HookValues v;
+
+        if (revents & (EPOLLERR | EPOLLHUP)) {
+                /* the cgroup is going away */
+                w->psi_source = sd_event_source_disable_unref(w->psi_source);
+                w->psi_fd = safe_close(w->psi_fd);
+                return 0;
+        }
+        w->tally[TALLY_PRESSURE]++;
+        w->dirty = true;
+        (void) bus_emit_pressure(w, kind);
+        sd_journal_send("MESSAGE=Jail %s: memory pressure (%s) above its threshold", w->name, kind,
+                        "MESSAGE_ID=" MESSAGE_ID_PRESSURE, "PRIORITY=5", "VIRTUALING_JAIL=%s", w->name,
+                        "VIRTUALING_EVENT=pressure", NULL);
+        v = (HookValues) { .count = 1, .memory_current = watch_memory_current(w), .memory_max = watch_memory_max(w) };
+        fire_hooks(w, JAIL_EVENT_PRESSURE, &v);
+        (void) bus_emit_properties_changed(w, "Events", NULL);
+        persist(w);
+        return 0;
+}
+
+static void watch_setup_pressure(Watch *w) {
+        _cleanup_free_ char *dir = watch_dir(w), *path = NULL;
+        char trigger[64];
+        int r;
+
+        if (!w->config || !w->config->pressure_set || !dir || asprintf(&path, "%s/memory.pressure", dir) < 0)
+                return;
+        w->psi_fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (w->psi_fd < 0) {
+                log_error_errno(-errno, "Failed to open %s: %m", path);
+                return;
+        }
+        snprintf(trigger, sizeof(trigger), "%s %" PRIu64 " %" PRIu64, pressure_kind_to_string(w->config->pressure_kind),
+                 w->config->pressure_stall, w->config->pressure_window);
+        if (write(w->psi_fd, trigger, strlen(trigger) + 1) < 0) {
+                log_error_errno(-errno, "Failed to set the pressure trigger '%s' on %s: %m", trigger, path);
+                w->psi_fd = safe_close(w->psi_fd);
+                return;
+        }
+        r = sd_event_add_io(w->manager->event, &w->psi_source, w->psi_fd, EPOLLPRI, on_pressure, w);
+        if (r < 0) {
+                log_error_errno(r, "Pressure notifications are not available for %s: %m", path);
+                w->psi_fd = safe_close(w->psi_fd);
+        }
+}
+
+/* ---- watches ---- */
+
+static Watch *watch_free(Watch *w) {
+        if (!w)
+                return NULL;
+        if (w->wd >= 0) {
+                if (w->manager->inotify_fd >= 0)
+                        (void) inotify_rm_watch(w->manager->inotify_fd, w->wd);
+                if ((size_t) w->wd < w->manager->n_by_wd && w->manager->by_wd[w->wd] == w)
+                        w->manager->by_wd[w->wd] = NULL;
+        }
+        sd_event_source_disable_unref(w->psi_source);
+        safe_close(w->psi_fd);
+        jail_free(w->config);
+        free(w->above);
+        free(w->name);
+        free(w->unit);
+        free(w->cgroup);
+        free(w->path);
+        free(w);
+        return NULL;
+}
+
+/* "virtualing@NAME.service" or "virtualing-NAME.scope" -> NAME */
+static char *jail_name_from_unit(const char *unit) {
+        size_t n = strlen(unit);
+        char *name = NULL;
+
+        if (strncmp(unit, "virtualing@", 11) == 0 && n > 11 + 8 && streq(unit + n - 8, ".service"))
+                name = strndup(unit + 11, n - 11 - 8);
+        else if (strncmp(unit, "virtualing-", 11) == 0 && n > 11 + 6 && streq(unit + n - 6, ".scope"))
+                name = strndup(unit + 11, n - 11 - 6);
+        if (name && !jail_name_is_valid(name))
+                name = mfree(name);
+        return name;
+}
+
+static void watch_load_config(Watch *w) {
+        _cleanup_(jail_diags_clearp) JailDiags diags = {};
+        Jail *j = NULL;
+        int r;
+
+        r = jail_load(w->name, jail_load_flags_default(), &j, &diags);
+        if (r == -ENOENT || r == -ERFKILL) {
+                log_info("No jail file for %s: reporting its events without hooks.", w->name);
+                return;
+        }
+        if (r < 0) {
+                _cleanup_free_ char *first = diags.n > 0 ? jail_diag_format(&diags.items[0]) : NULL;
+                log_warning("%s, keeping the previous configuration of jail %s.", first ?: strerror(-r), w->name);
+                return;
+        }
+        uint64_t *above = calloc((j->n_usage_thresholds + 63) / 64 + 1, sizeof(uint64_t));
+        if (!above) {
+                jail_free(j);
+                return;
+        }
+        /* thresholds that stay keep their state */
+        if (w->config)
+                for (size_t i = 0; i < j->n_usage_thresholds; i++)
+                        for (size_t k = 0; k < w->config->n_usage_thresholds; k++)
+                                if (w->config->usage_thresholds[k] == j->usage_thresholds[i] &&
+                                    (w->above[k / 64] & (UINT64_C(1) << (k % 64))))
+                                        above[i / 64] |= UINT64_C(1) << (i % 64);
+        jail_free(w->config);
+        free(w->above);
+        w->config = j;
+        w->above = above;
+}
+
+static void manager_update_timer(Manager *m);
+
+static int manager_add_watch(Manager *m, const char *unit) {
+        _cleanup_free_ char *name = jail_name_from_unit(unit), *dir = NULL, *events = NULL;
+        Watch *w;
+        struct stat st;
+        int r;
+
+        if (!name)
+                return 0; /* not ours */
+        w = hashmap_get(m->watches, name);
+        if (w) {
+                if (streq(w->unit, unit))
+                        return 0;
+                log_warning("Jail %s runs as both %s and %s; watching %s.", name, w->unit, unit, w->unit);
+                return 0;
+        }
+        if (asprintf(&dir, "%s/%s", m->slice_path, unit) < 0 || asprintf(&events, "%s/memory.events", dir) < 0)
+                return -ENOMEM;
+        if (stat(dir, &st) < 0)
+                return errno == ENOENT ? 0 : log_error_errno(-errno, "Failed to stat %s: %m", dir);
+
+        w = calloc(1, sizeof(Watch));
+        if (!w)
+                return -ENOMEM;
+        *w = (Watch) { .manager = m, .name = TAKE_PTR(name), .cgroup_id = st.st_ino, .wd = -1, .psi_fd = -EBADF };
+        w->unit = strdup(unit);
+        if (!w->unit || asprintf(&w->cgroup, "/virtualing.slice/%s", unit) < 0 ||
+            sd_bus_path_encode("/org/virtualing1/jail", w->name, &w->path) < 0) {
+                watch_free(w);
+                return -ENOMEM;
+        }
+        w->wd = inotify_add_watch(m->inotify_fd, events, IN_MODIFY);
+        if (w->wd < 0) {
+                r = -errno;
+                watch_free(w);
+                if (r == -ENOENT)
+                        return 0; /* gone already, or no memory controller */
+                return log_error_errno(r, "Failed to watch %s: %m", events);
+        }
+        if ((size_t) w->wd >= m->n_by_wd) {
+                size_t n = (size_t) w->wd * 2 + 16;
+                Watch **b = realloc(m->by_wd, n * sizeof(Watch *));
+                if (!b) {
+                        watch_free(w);
+                        return -ENOMEM;
+                }
+                memset(b + m->n_by_wd, 0, (n - m->n_by_wd) * sizeof(Watch *));
+                m->by_wd = b;
+                m->n_by_wd = n;
+        }
+        if (m->by_wd[w->wd]) {
+                /* the same file again: an old cgroup of that inode, gone without notice */
+                m->by_wd[w->wd] = NULL;
+        }
+        r = hashmap_put(m->watches, w->name, w);
+        if (r < 0) {
+                watch_free(w);
+                return r;
+        }
+        m->by_wd[w->wd] = w;
+
+        watch_load_config(w);
+        watch_load_state(w);
+        watch_setup_pressure(w);
+        (void) bus_emit_jail_added(m, w, true);
+        log_info("Watching jail %s (%s).", w->name, w->unit);
+        /* what happened before we looked, or while we were not running */
+        watch_process(w);
+        w->dirty = true;
+        persist(w);
+        manager_update_timer(m);
+        return 0;
+}
+
+static void manager_remove_watch(Manager *m, Watch *w) {
+        if (!w)
+                return;
+        /* the last events of a dying cgroup (an OOM kill ends the unit) still count */
+        watch_process(w);
+        (void) bus_emit_jail_added(m, w, false);
+        hashmap_remove(m->watches, w->name);
+        watch_remove_state(w);
+        log_info("Jail %s (%s) is gone.", w->name, w->unit);
+        watch_free(w);
+        metrics_mark_dirty(m);
+        manager_update_timer(m);
+}
+
+static void manager_remove_unit(Manager *m, const char *unit) {
+        _cleanup_free_ char *name = jail_name_from_unit(unit);
+        Watch *w = name ? hashmap_get(m->watches, name) : NULL;
+
+        if (w && streq(w->unit, unit))
+                manager_remove_watch(m, w);
+}
+
+Watch *manager_get_watch(Manager *m, const char *name) {
+        return hashmap_get(m->watches, name);
+}
+
+Watch *manager_find_watch_by_path(Manager *m, const char *path) {
+        _cleanup_free_ char *name = NULL;
+
+        if (sd_bus_path_decode(path, "/org/virtualing1/jail", &name) <= 0 || !name)
+                return NULL;
+        return hashmap_get(m->watches, name);
+}
+
+static void remove_stale_state(Manager *m) {
+        DIR *d = opendir(m->state_dir);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                uint64_t id;
+                bool live = false;
+                Watch *w;
+
+                if (parse_uint64(de->d_name, &id) < 0)
+                        continue;
+                HASHMAP_FOREACH(w, m->watches, st)
+                        if (w->cgroup_id == id) {
+                                live = true;
+                                break;
+                        }
+                if (!live)
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        }
+        closedir(d);
+}
+
+static int manager_scan_slice(Manager *m) {
+        DIR *d;
+        struct dirent *de;
+
+        if (m->slice_wd < 0) {
+                m->slice_wd = inotify_add_watch(m->inotify_fd, m->slice_path,
+                                                IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                                                        IN_DELETE_SELF | IN_ONLYDIR);
+                if (m->slice_wd < 0)
+                        return errno == ENOENT ? 0 : log_error_errno(-errno, "Failed to watch %s: %m", m->slice_path);
+        }
+        d = opendir(m->slice_path);
+        if (!d)
+                return errno == ENOENT ? 0 : log_error_errno(-errno, "Failed to open %s: %m", m->slice_path);
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (manager_add_watch(m, de->d_name) == -ENOMEM) {
+                        closedir(d);
+                        return log_error_errno(-ENOMEM, "Out of memory.");
+                }
+        }
+        closedir(d);
+        return 0;
+}
+
+static void manager_slice_gone(Manager *m) {
+        Watch *w;
+
+        m->slice_wd = -1;
+        /* every jail went with it */
+        while ((w = hashmap_iterate(m->watches, &(size_t) { 0 }, NULL)))
+                manager_remove_watch(m, w);
+}
+
+static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool overflow = false;
+
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        return log_error_errno(-errno, "Failed to read inotify events: %m");
+                }
+                for (char *p = buf; p < buf + n;) {
+                        struct inotify_event *e = (struct inotify_event *) p;
+                        p += sizeof(*e) + e->len;
+
+                        if (e->mask & IN_Q_OVERFLOW) {
+                                overflow = true;
+                                continue;
+                        }
+                        if (e->wd == m->root_wd) {
+                                if (e->len > 0 && streq(e->name, "virtualing.slice") && (e->mask & (IN_CREATE | IN_MOVED_TO)))
+                                        (void) manager_scan_slice(m);
+                                continue;
+                        }
+                        if (e->wd == m->slice_wd) {
+                                if (e->mask & (IN_DELETE_SELF | IN_IGNORED))
+                                        manager_slice_gone(m);
+                                else if (e->len > 0 && (e->mask & (IN_CREATE | IN_MOVED_TO)))
+                                        (void) manager_add_watch(m, e->name);
+                                else if (e->len > 0 && (e->mask & (IN_DELETE | IN_MOVED_FROM)))
+                                        manager_remove_unit(m, e->name);
+                                continue;
+                        }
+                        if (e->wd >= 0 && (size_t) e->wd < m->n_by_wd && m->by_wd[e->wd]) {
+                                Watch *w = m->by_wd[e->wd];
+                                if (e->mask & IN_IGNORED) {
+                                        w->wd = -1; /* the kernel dropped the watch with the file */
+                                        m->by_wd[e->wd] = NULL;
+                                        manager_remove_watch(m, w);
+                                } else if (e->mask & IN_MODIFY)
+                                        watch_process(w);
+                        }
+                }
+        }
+        if (overflow) {
+                /* events were dropped by the kernel: look at everything again, counts are in the files */
+                Watch *w;
+                log_warning("inotify queue overflowed; rescanning every jail.");
+                HASHMAP_FOREACH(w, m->watches, st)
+                        watch_process(w);
+                (void) manager_scan_slice(m);
+        }
+        return 0;
+}
+
+/* Usage thresholds have no kernel notification on cgroup v2: poll those jails, and only them. */
+static int on_usage_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        Watch *w;
+
+        HASHMAP_FOREACH(w, m->watches, st)
+                if (watch_polls(w)) {
+                        uint64_t current = watch_memory_current(w);
+                        check_usage(w, current);
+                        if (jail_is_elastic(w->config) && current != UINT64_MAX)
+                                elastic_check(w, false, current);
+                        persist(w);
+                }
+        (void) sd_event_source_set_time(s, usec + USAGE_POLL_USEC);
+        return 0;
+}
+
+static void manager_update_timer(Manager *m) {
+        bool need = false;
+        Watch *w;
+        int r;
+
+        HASHMAP_FOREACH(w, m->watches, st)
+                if (watch_polls(w)) {
+                        need = true;
+                        break;
+                }
+        if (!need) {
+                m->usage_timer = sd_event_source_disable_unref(m->usage_timer);
+                return;
+        }
+        if (m->usage_timer)
+                return;
+        r = sd_event_add_time_relative(m->event, &m->usage_timer, CLOCK_MONOTONIC, USAGE_POLL_USEC, 10 * USEC_PER_MSEC,
+                                       on_usage_timer, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->usage_timer, SD_EVENT_ON);
+        if (r < 0)
+                log_error_errno(r, "Failed to start the usage timer: %m");
+}
+
+int manager_reload(Manager *m) {
+        Watch *w;
+
+        log_info("Reloading jail configuration.");
+        HASHMAP_FOREACH(w, m->watches, st) {
+                bool had_psi = w->psi_fd >= 0;
+                watch_load_config(w);
+                if (!had_psi)
+                        watch_setup_pressure(w);
+        }
+        manager_update_timer(m);
+        return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        if (si->ssi_signo == SIGHUP)
+                return manager_reload(m);
+        return sd_event_exit(m->event, 0);
+}
+
+static int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = 0;
+                        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = '/';
+                }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int manager_new(Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        const char *e;
+        sigset_t ss;
+        int r;
+
+        m = calloc(1, sizeof(Manager));
+        if (!m)
+                return -ENOMEM;
+        m->inotify_fd = -EBADF;
+        m->root_wd = m->slice_wd = -1;
+
+        e = getenv("VIRTUALING_CGROUP_ROOT");
+        m->cgroup_root = strdup(e && path_is_absolute(e) ? e : "/sys/fs/cgroup");
+        e = getenv("VIRTUALING_RUNTIME_DIR");
+        m->runtime_dir = strdup(e && path_is_absolute(e) ? e : "/run/virtualing");
+        if (!m->cgroup_root || !m->runtime_dir || asprintf(&m->slice_path, "%s/virtualing.slice", m->cgroup_root) < 0 ||
+            asprintf(&m->state_dir, "%s/watcher", m->runtime_dir) < 0)
+                return -ENOMEM;
+        r = mkdir_parents(m->state_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", m->state_dir);
+
+        m->watches = hashmap_new();
+        if (!m->watches)
+                return -ENOMEM;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        sigaddset(&ss, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return -errno;
+        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_signal, m)) < 0)
+                return r;
+        (void) sd_event_set_watchdog(m->event, true);
+
+        r = hook_runner_new(m->event, &m->hooks);
+        if (r < 0)
+                return r;
+
+        m->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (m->inotify_fd < 0)
+                return -errno;
+        r = sd_event_add_io(m->event, &m->inotify_source, m->inotify_fd, EPOLLIN, on_inotify, m);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int manager_start(Manager *m) {
+        int r;
+
+        /* virtualing.slice appears with the first jail: watch the root for it */
+        m->root_wd = inotify_add_watch(m->inotify_fd, m->cgroup_root, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+        if (m->root_wd < 0)
+                return log_error_errno(-errno, "Failed to watch %s: %m", m->cgroup_root);
+        r = manager_scan_slice(m);
+        if (r < 0)
+                return r;
+        remove_stale_state(m);
+        metrics_mark_dirty(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        Watch *w;
+
+        if (!m)
+                return NULL;
+        while ((w = hashmap_iterate(m->watches, &(size_t) { 0 }, NULL))) {
+                hashmap_remove(m->watches, w->name);
+                watch_free(w);
+        }
+        hashmap_free(m->watches);
+        free(m->by_wd);
+        sd_event_source_disable_unref(m->usage_timer);
+        sd_event_source_disable_unref(m->metrics_timer);
+        sd_event_source_disable_unref(m->inotify_source);
+        safe_close(m->inotify_fd);
+        hook_runner_free(m->hooks);
+        sd_bus_slot_unref(m->manager_slot);
+        sd_bus_slot_unref(m->jail_slot);
+        sd_bus_slot_unref(m->enumerator_slot);
+        sd_bus_slot_unref(m->object_manager_slot);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m->cgroup_root);
+        free(m->slice_path);
+        free(m->state_dir);
+        free(m->runtime_dir);
+        strv_free(m->config_dirs);
+        free(m);
+        return NULL;
+}
