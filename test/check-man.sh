@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Checks that the man pages document every key of key_table[] (under its
-# section's heading) and every command of verbs[]. Prints TAP.
+# section's heading), every command of verbs[], every exit status of the helper,
+# every member of the D-Bus interfaces (units/org.virtualing1.*.xml) and every
+# variable of a hook's environment (src/watcher/hook.c). Prints TAP.
 # Usage: check-man.sh SOURCE_DIR
 set -u
 
@@ -62,7 +64,35 @@ mapfile -t statuses < <(grep -oE 'HELPER_EXIT_[A-Z_]+ = [0-9]+' "$src/src/helper
 helper_table=$(awk '/^# EXIT STATUS/{on=1; next} /^# /{on=0} on' "$src/man/virtualing-helper.8.scd" 2>/dev/null |
         grep -oE '^[[|] +\*[0-9]+\*' | grep -oE '[0-9]+')
 
-echo "1..$((4 + ${#keys[@]} + ${#verbs[@]} + ${#statuses[@]} + 1))"
+# D-Bus: "kind name" for each <method|property|signal name="..."> of an interface file
+xml_members() {
+        grep -oE '<(method|property|signal) name="[A-Za-z0-9_]+"' "$1" 2>/dev/null |
+                sed -E 's/^<([a-z]+) name="([^"]+)"$/\1 \2/'
+}
+mapfile -t mgr_members < <(xml_members "$src/units/org.virtualing1.Manager.xml")
+mapfile -t jail_members < <(xml_members "$src/units/org.virtualing1.Jail.xml")
+# The term lines (starting with a bold word) under "# INTERFACE IFACE" of the D-Bus
+# page, each prefixed with its subsection: "methods", "properties" or "signals".
+iface_terms() {
+        awk -v h="# INTERFACE $2" '
+                $0 == h { on = 1; part = ""; next }
+                /^# / { on = 0 }
+                !on { next }
+                /^## / { part = tolower(substr($0, 4)); next }
+                /^\*[A-Za-z0-9_]+\*/ { print part "\t" $0 }
+        ' "$1" 2>/dev/null
+}
+dbus_scd=$src/man/org.virtualing1.5.scd
+mgr_terms=$(iface_terms "$dbus_scd" org.virtualing1.Manager)
+jail_terms=$(iface_terms "$dbus_scd" org.virtualing1.Jail)
+
+# The VIRTUALING_* variables hook.c puts in a hook's environment, against the
+# rows of the table in the HOOKS section of the watcher's page
+mapfile -t hook_vars < <(grep -oE '"VIRTUALING_[A-Z_]+=' "$src/src/watcher/hook.c" | tr -d '"=' | sort -u)
+hook_table=$(awk '/^# HOOKS$/{on=1; next} /^# /{on=0} on' "$src/man/virtualing-watcher.8.scd" 2>/dev/null |
+        grep -oE '^[[|] +\*[A-Z_]+\*' | grep -oE '[A-Z_]+')
+
+echo "1..$((4 + ${#keys[@]} + ${#verbs[@]} + ${#statuses[@]} + 1 + 2 + ${#mgr_members[@]} + ${#jail_members[@]} + ${#hook_vars[@]}))"
 
 [ ${#keys[@]} -ge 30 ]
 ok $? "key_table[] in ${load_c#"$src"/} yields ${#keys[@]} keys"
@@ -113,5 +143,34 @@ for st in $helper_table; do
 done
 [ -z "$extra" ]
 ok $? "man/virtualing-helper.8.scd documents no status missing from helper.h${extra:+:$extra}"
+
+# A member is a term of its interface's section, in the subsection of its kind:
+# "*Name*(" for methods and signals, "*Name* " for properties.
+check_members() { # IFACE TERMS MEMBER...
+        local iface=$1 terms=$2 entry kind name pattern
+        shift 2
+        for entry in "$@"; do
+                kind=${entry% *}
+                name=${entry#* }
+                if [ "$kind" = property ]; then
+                        pattern="^properties"$'\t'"\\*$name\\* "
+                else
+                        pattern="^${kind}s"$'\t'"\\*$name\\*\\("
+                fi
+                grep -qE -- "$pattern" <<<"$terms"
+                ok $? "$iface $kind $name is documented in man/org.virtualing1.5.scd"
+        done
+}
+[ ${#mgr_members[@]} -ge 1 ] && [ ${#jail_members[@]} -ge 1 ] && [ -n "$mgr_terms" ] && [ -n "$jail_terms" ]
+ok $? "units/org.virtualing1.{Manager,Jail}.xml yield $((${#mgr_members[@]} + ${#jail_members[@]})) members; man/org.virtualing1.5.scd has both interface sections"
+check_members org.virtualing1.Manager "$mgr_terms" "${mgr_members[@]}"
+check_members org.virtualing1.Jail "$jail_terms" "${jail_members[@]}"
+
+[ ${#hook_vars[@]} -ge 1 ] && [ -n "$hook_table" ]
+ok $? "src/watcher/hook.c yields ${#hook_vars[@]} hook variables; man/virtualing-watcher.8.scd has the HOOKS table"
+for var in "${hook_vars[@]}"; do
+        grep -qx -- "$var" <<<"$hook_table"
+        ok $? "hook variable $var is documented in man/virtualing-watcher.8.scd"
+done
 
 exit $failed

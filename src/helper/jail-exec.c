@@ -6,9 +6,11 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -199,6 +201,8 @@ static int switch_identity(const Identity *id) {
         return 0;
 }
 
+static unsigned listen_fds(void);
+
 static char **build_environment(const Jail *j, const Identity *id) {
         static const char * const passed[] = { "LISTEN_FDS", "LISTEN_FDNAMES", "INVOCATION_ID" };
         _cleanup_strv_free_ char **env = NULL;
@@ -212,10 +216,12 @@ static char **build_environment(const Jail *j, const Identity *id) {
         /* socket activation still works through the jail; its PID becomes ours at exec */
         for (size_t i = 0; i < ELEMENTSOF(passed); i++) {
                 const char *v = getenv(passed[i]);
+                if (i < 2 && listen_fds() == 0)
+                        continue; /* not ours: LISTEN_PID names another process */
                 if (v && (asprintf(&s, "%s=%s", passed[i], v) < 0 || strv_consume(&env, s) < 0))
                         return NULL;
         }
-        if (getenv("LISTEN_FDS") && (asprintf(&s, "LISTEN_PID=%d", (int) getpid()) < 0 || strv_consume(&env, s) < 0))
+        if (listen_fds() > 0 && (asprintf(&s, "LISTEN_PID=%d", (int) getpid()) < 0 || strv_consume(&env, s) < 0))
                 return NULL;
 
         /* Environment= last: it overrides the defaults, later assignments win */
@@ -239,23 +245,44 @@ static char **build_environment(const Jail *j, const Identity *id) {
         return TAKE_PTR(env);
 }
 
-static int close_stray_fds(void) {
+/* Socket activation: fds 3… are the daemon's when LISTEN_PID names us (it will after exec). */
+static unsigned listen_fds(void) {
         const char *e = getenv("LISTEN_FDS"), *p = getenv("LISTEN_PID");
-        unsigned keep = 0;
         uint64_t n, pid;
 
-        /* fds handed over by systemd's socket activation are the daemon's, not stray */
         if (e && p && parse_uint64(e, &n) >= 0 && parse_uint64(p, &pid) >= 0 && pid == (uint64_t) getpid() &&
             n < 4096)
-                keep = (unsigned) n;
-        if (close_range(3 + keep, ~0U, 0) < 0)
+                return (unsigned) n;
+        return 0;
+}
+
+static int close_stray_fds(void) {
+        if (close_range(3 + listen_fds(), ~0U, 0) < 0)
                 return helper_fail(HELPER_EXIT_EXEC, "closing file descriptors", NULL, errno);
         return 0;
 }
 
+/* Run from a terminal (or by "virtualing run"), the jailed command must not keep it as its
+ * controlling terminal: with TIOCSTI it could type into the administrator's shell. */
+static void detach_terminal(void) {
+        int fd;
+
+        if (setsid() >= 0)
+                return;
+        /* a process group leader cannot setsid(): give the terminal up instead */
+        fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return; /* no controlling terminal: nothing to give up */
+        /* a session leader giving up its terminal hangs up its foreground group: us */
+        (void) signal(SIGHUP, SIG_IGN);
+        (void) ioctl(fd, TIOCNOTTY);
+        (void) signal(SIGHUP, SIG_DFL);
+        safe_close(fd);
+}
+
 int jail_exec(const Jail *j) {
-        _cleanup_close_ int root_fd = -EBADF, new_root = -EBADF;
         _cleanup_strv_free_ char **env = NULL;
+        JailTree tree = { .root_fd = -EBADF };
         Identity id;
         mode_t old_umask;
         int r;
@@ -276,17 +303,25 @@ int jail_exec(const Jail *j) {
 
         r = jail_namespace_enter();
         if (r == 0)
-                r = jail_root_open(j->root, &root_fd);
-        if (r == 0)
-                r = jail_root_mount(root_fd, j->root, &new_root);
+                r = jail_tree_open(&tree, j->root);
+        if (r == 0 && tree.untrusted && id.uid == 0) {
+                /* its owner controls what root would run there (ld.so.preload, the binaries):
+                 * root in such a tree is the owner's root, on the host too */
+                fprintf(stderr,
+                        "virtualing-helper: refusing to run as root in %s: it is not owned by root or is writable by "
+                        "others; set User= to an unprivileged user\n",
+                        j->root);
+                r = HELPER_EXIT_USER;
+        }
         if (r == 0 && j->skeleton)
-                r = jail_skeleton(new_root, j->root);
+                r = jail_skeleton(&tree);
         if (r == 0 && j->skeleton)
-                r = jail_proc_dev(new_root, j->root, id.tty_gid);
+                r = jail_proc_dev(&tree, id.tty_gid);
         if (r == 0)
-                r = jail_binds(new_root, j);
+                r = jail_binds(&tree, j);
         if (r == 0)
-                r = jail_pivot(new_root, j->root);
+                r = jail_pivot(&tree);
+        jail_tree_done(&tree);
         if (r == 0)
                 r = drop_bounding_set(j->capability_bounding_set);
         if (r == 0)
@@ -302,11 +337,10 @@ int jail_exec(const Jail *j) {
         if (r != 0)
                 return r;
 
-        root_fd = safe_close(root_fd);
-        new_root = safe_close(new_root);
         r = close_stray_fds();
         if (r != 0)
                 return r;
+        detach_terminal();
         umask(old_umask);
 
         execve(j->exec[0], j->exec, env);

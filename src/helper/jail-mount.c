@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The mount sequence. The jail tree may belong to a less trusted user, so every path in it
- * is opened from the root's fd without following any symlink, and every mount goes onto
- * the fd that was opened: a symlink planted in the tree can never steer a mount elsewhere. */
+/* The mount sequence. The jail tree may belong to a less trusted user, who may also race
+ * us while we work. So: every path in the tree is opened from the fd of a mount we made,
+ * one component at a time, following no symlink and crossing no mount; every mount goes
+ * onto the fd that was opened, and new filesystems are filled through their own mount fd
+ * before they are attached; what we create in a directory tree we create with the
+ * filesystem identity of that tree's owner, so a directory moved away under us only ever
+ * receives what its owner could have put there anyway. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount.h>
 #include <limits.h>
-#include <sched.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -19,6 +23,8 @@
 
 #include "helper.h"
 #include "jail-mount.h"
+
+#define RESOLVE_JAIL (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH | RESOLVE_NO_XDEV)
 
 static int openat2_fd(int dirfd, const char *path, int flags, unsigned long long resolve) {
         struct open_how how = {
@@ -29,107 +35,155 @@ static int openat2_fd(int dirfd, const char *path, int flags, unsigned long long
         return fd < 0 ? -errno : fd;
 }
 
-/* Inside the jail: no symlink at all, nothing above the root, no magic links. */
-#define RESOLVE_JAIL (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH)
-
 static const char *skip_slashes(const char *p) {
         while (*p == '/')
                 p++;
         return p;
 }
 
-/* ELOOP/EXDEV from the lookups above: a symlink (or "..") in the jail tree. Say so plainly. */
+/* ELOOP: a symlink; EXDEV: ".." or a mount we did not make. Say so plainly. */
 static int fail_in_jail(int status, const char *what, const char *rel, int r) {
         char path[PATH_MAX + 2];
 
         snprintf(path, sizeof(path), "/%s", skip_slashes(rel));
-        if (r == -ELOOP || r == -EXDEV) {
+        if (r == -ELOOP) {
                 fprintf(stderr, "virtualing-helper: %s %s: a symlink inside the jail, refusing to follow it\n", what,
+                        path);
+                return status;
+        }
+        if (r == -EXDEV) {
+                fprintf(stderr, "virtualing-helper: %s %s: crosses a mount point or leaves the jail, refusing\n", what,
                         path);
                 return status;
         }
         return helper_fail(status, what, path, r);
 }
 
-/* Opens PATH (relative to the jail root) as a directory, creating missing components
- * with MODE. Created directories are root's; existing ones are left as they are. */
-static int mkdir_p_in_root(int root_fd, const char *path, mode_t mode, int *ret_fd) {
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *copy = strdup(skip_slashes(path));
-        char *p, *save = NULL;
+/* Creation as someone else: the fsuid also drops DAC_OVERRIDE and friends for the call. */
+static void become(uid_t uid, gid_t gid) {
+        (void) setfsgid(gid);
+        (void) setfsuid(uid);
+}
 
-        if (!copy)
+static void become_root(void) {
+        (void) setfsuid(0);
+        (void) setfsgid(0);
+}
+
+static int record_mount(JailTree *t, const char *dest, int fd) {
+        JailMount *n = realloc(t->mounts, sizeof(JailMount) * (t->n_mounts + 1));
+        struct stat st;
+
+        if (!n)
                 return -ENOMEM;
-        fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
+        t->mounts = n;
+        if (fstat(fd, &st) < 0)
                 return -errno;
-        for (p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
-                int nfd;
-
-                if (streq(p, ".") || streq(p, ".."))
-                        return -EXDEV;
-                nfd = openat2_fd(fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW, RESOLVE_JAIL);
-                if (nfd == -ENOENT) {
-                        if (mkdirat(fd, p, mode) < 0 && errno != EEXIST)
-                                return -errno;
-                        nfd = openat2_fd(fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW, RESOLVE_JAIL);
-                }
-                if (nfd < 0)
-                        return nfd == -ENOTDIR ? -ELOOP : nfd; /* O_NOFOLLOW on a symlink gives ENOTDIR */
-                safe_close(fd);
-                fd = nfd;
+        n[t->n_mounts] = (JailMount) { .dest = strdup(dest), .fd = fcntl(fd, F_DUPFD_CLOEXEC, 3), .uid = st.st_uid,
+                                       .gid = st.st_gid };
+        if (!n[t->n_mounts].dest || n[t->n_mounts].fd < 0) {
+                free(n[t->n_mounts].dest);
+                safe_close(n[t->n_mounts].fd);
+                return -ENOMEM;
         }
-        *ret_fd = TAKE_FD(fd);
+        t->n_mounts++;
         return 0;
 }
 
-/* Splits "a/b/c" into the parent "a/b" (opened, created) and the last name. */
-static int open_parent_in_root(int root_fd, const char *path, int *ret_fd, const char **ret_name) {
-        _cleanup_free_ char *parent = NULL;
-        const char *rel = skip_slashes(path), *slash = strrchr(rel, '/');
+/* The deepest mount of ours that PATH lies in, and the rest of PATH below it. */
+static const JailMount *mount_for(const JailTree *t, const char *path, const char **ret_rel) {
+        const JailMount *best = NULL;
+        size_t best_len = 0;
 
-        if (!*rel)
-                return -EINVAL;
-        if (!slash) {
-                int fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
-                if (fd < 0)
-                        return -errno;
-                *ret_fd = fd;
-                *ret_name = rel;
-                return 0;
-        }
-        parent = strndup(rel, (size_t) (slash - rel));
-        if (!parent)
-                return -ENOMEM;
-        *ret_name = slash + 1;
-        return mkdir_p_in_root(root_fd, parent, 0755, ret_fd);
-}
+        for (size_t i = 0; i < t->n_mounts; i++) {
+                const char *d = t->mounts[i].dest;
+                size_t n = streq(d, "/") ? 0 : strlen(d);
 
-/* A file to mount onto, created empty if missing, never a symlink. */
-static int touch_in_root(int root_fd, const char *path, int *ret_fd) {
-        _cleanup_close_ int dfd = -EBADF;
-        const char *name;
-        int fd, r;
-
-        r = open_parent_in_root(root_fd, path, &dfd, &name);
-        if (r < 0)
-                return r;
-        fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-        if (fd < 0 && errno != EEXIST)
-                return -errno;
-        safe_close(fd);
-        fd = openat2_fd(dfd, name, O_PATH | O_NOFOLLOW, RESOLVE_JAIL);
-        if (fd < 0)
-                return fd;
-        {
-                struct stat st;
-                if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)) {
-                        r = S_ISLNK(st.st_mode) ? -ELOOP : -EISDIR;
-                        safe_close(fd);
-                        return r;
+                if (n > 0 && (strncmp(path, d, n) != 0 || (path[n] != '/' && path[n] != 0)))
+                        continue;
+                if (!best || n >= best_len) {
+                        best = &t->mounts[i];
+                        best_len = n;
                 }
         }
-        *ret_fd = fd;
+        *ret_rel = skip_slashes(path + best_len);
+        return best;
+}
+
+enum { WALK_DIR, WALK_FILE, WALK_PARENT };
+
+/* Opens PATH (inside the jail) as a directory, creating missing directories (the last
+ * one with FINAL_MODE); WALK_FILE makes the last component an empty file instead, and
+ * WALK_PARENT stops before it, returning its name. */
+static int walk(JailTree *t, const char *path, int kind, mode_t final_mode, int *ret_fd, const char **ret_name) {
+        _cleanup_free_ char *copy = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const JailMount *m;
+        const char *rel;
+        char *p, *next, *save = NULL;
+
+        m = mount_for(t, path, &rel);
+        if (!m)
+                return -EXDEV;
+        copy = strdup(rel);
+        if (!copy)
+                return -ENOMEM;
+        fd = fcntl(m->fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+
+        for (p = strtok_r(copy, "/", &save); p; p = next) {
+                bool last;
+                int nfd;
+
+                next = strtok_r(NULL, "/", &save);
+                last = !next;
+                if (streq(p, ".") || streq(p, ".."))
+                        return -EXDEV;
+                if (last && kind == WALK_PARENT) {
+                        *ret_name = rel + (p - copy);
+                        break;
+                }
+                nfd = openat2_fd(fd, p, O_PATH | O_NOFOLLOW | (last && kind == WALK_FILE ? 0 : O_DIRECTORY),
+                                 RESOLVE_JAIL);
+                if (nfd == -ENOENT) {
+                        int k;
+
+                        become(m->uid, m->gid);
+                        if (last && kind == WALK_FILE) {
+                                k = openat(fd, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+                                safe_close(k);
+                        } else
+                                k = mkdirat(fd, p, last ? final_mode : 0755);
+                        k = k < 0 && errno != EEXIST ? -errno : 0;
+                        become_root();
+                        if (k < 0)
+                                return k;
+                        nfd = openat2_fd(fd, p, O_PATH | O_NOFOLLOW | (last && kind == WALK_FILE ? 0 : O_DIRECTORY),
+                                         RESOLVE_JAIL);
+                }
+                if (nfd == -ENOTDIR) {
+                        /* O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR: call it what it is */
+                        struct stat lst;
+                        if (fstatat(fd, p, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
+                                nfd = -ELOOP;
+                }
+                if (nfd < 0)
+                        return nfd;
+                if (last && kind == WALK_FILE) {
+                        struct stat st;
+                        int k = fstat(nfd, &st) < 0 ? -errno : S_ISLNK(st.st_mode) ? -ELOOP : S_ISDIR(st.st_mode) ? -EISDIR : 0;
+                        if (k < 0) {
+                                safe_close(nfd);
+                                return k;
+                        }
+                }
+                safe_close(fd);
+                fd = nfd;
+        }
+        if (kind == WALK_PARENT && !*ret_name)
+                return -EINVAL;
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
@@ -142,89 +196,160 @@ int jail_namespace_enter(void) {
         return 0;
 }
 
-int jail_root_open(const char *root, int *ret_fd) {
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *parent = NULL, *walked = NULL, *copy = NULL;
-        const char *name = strrchr(root, '/') + 1;
-        struct stat st, prev;
-        char *p, *save = NULL;
-
-        /* Canonical parent: the admin's symlinks are fine, the walk below follows none. */
-        copy = strndup(root, (size_t) (name - root));
-        if (!copy)
-                return helper_fail(HELPER_EXIT_ROOT, "resolving", root, ENOMEM);
-        parent = realpath(copy, NULL);
-        if (!parent)
-                return helper_fail(HELPER_EXIT_ROOT, "resolving the parent of the jail root", copy, errno);
-        free(copy);
-        copy = strdup(parent);
-        walked = calloc(1, strlen(parent) + strlen(name) + 3);
-        if (!copy || !walked)
-                return helper_fail(HELPER_EXIT_ROOT, "resolving", root, ENOMEM);
-
-        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &prev) < 0)
-                return helper_fail(HELPER_EXIT_ROOT, "opening", "/", errno);
-
-        /* Every directory above the root must be root's and not writable by others: else the
-         * jail owner could swap a component between our check and our use. A sticky
-         * world-writable directory (like /tmp) is fine when the entry in it is root's. */
-        for (p = strtok_r(copy, "/", &save);; p = strtok_r(NULL, "/", &save)) {
-                const char *comp = p ?: name;
-                bool last = !p;
-                int nfd;
-
-                if (prev.st_uid != 0)
-                        return helper_fail(HELPER_EXIT_ROOT, "refusing jail root: a directory above it is not owned by root:",
-                                           *walked ? walked : "/", 0);
-                strcat(walked, "/");
-                strcat(walked, comp);
-
-                nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (nfd < 0 && errno == ENOENT && last) {
-                        if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
-                                return helper_fail(HELPER_EXIT_ROOT, "creating the jail root", walked, errno);
-                        nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                }
-                if (nfd < 0) {
-                        int e = errno == ENOTDIR ? ELOOP : errno;
-                        return helper_fail(HELPER_EXIT_ROOT, last ? "opening the jail root" : "opening", walked, e);
-                }
-                safe_close(fd);
-                fd = nfd;
-                if (fstat(fd, &st) < 0)
-                        return helper_fail(HELPER_EXIT_ROOT, "stat", walked, errno);
-                if ((prev.st_mode & (S_IWGRP | S_IWOTH)) && !((prev.st_mode & S_ISVTX) && st.st_uid == 0))
-                        return helper_fail(HELPER_EXIT_ROOT,
-                                           "refusing jail root: a directory above it is writable by group or others:",
-                                           walked, 0);
-                prev = st;
-                if (last)
-                        break;
-        }
-        *ret_fd = TAKE_FD(fd);
-        return 0;
+/* A directory (or symlink in it) is trusted when root owns it and nobody else may change
+ * it; in a sticky world-writable directory only root's own entries are. */
+static bool entry_trusted(const struct stat *dir, const struct stat *entry) {
+        if (dir->st_uid != 0)
+                return false;
+        if (!(dir->st_mode & (S_IWGRP | S_IWOTH)))
+                return true;
+        return (dir->st_mode & S_ISVTX) && entry->st_uid == 0;
 }
 
-int jail_root_mount(int root_fd, const char *root, int *ret_fd) {
-        _cleanup_close_ int tree = -EBADF;
+/* Walks Root as written. A symlink on the way is followed only if root put it in a trusted
+ * directory; then the walk starts over on its target, checking that too. */
+static int open_root_checked(const char *root, int *ret_fd, struct stat *ret_st) {
+        _cleanup_free_ char *path = strdup(root);
 
-        /* A clone of the root as a detached tree, attached onto the root itself: the
-         * tree's fd then is the new mount, which pivot_root needs. */
-        tree = open_tree(root_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        if (!path)
+                return helper_fail(HELPER_EXIT_ROOT, "resolving", root, ENOMEM);
+        for (unsigned hops = 0;; hops++) {
+                _cleanup_free_ char *copy = strdup(path), *walked = calloc(1, strlen(path) + 2);
+                _cleanup_close_ int fd = -EBADF;
+                struct stat prev, st;
+                char *p, *next, *save = NULL;
+                bool restarted = false;
+
+                if (!copy || !walked)
+                        return helper_fail(HELPER_EXIT_ROOT, "resolving", root, ENOMEM);
+                if (hops > 32)
+                        return helper_fail(HELPER_EXIT_ROOT, "resolving the jail root", root, ELOOP);
+                fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0 || fstat(fd, &prev) < 0)
+                        return helper_fail(HELPER_EXIT_ROOT, "opening", "/", errno);
+
+                for (p = strtok_r(copy, "/", &save); p; p = next) {
+                        bool last;
+                        int nfd;
+
+                        next = strtok_r(NULL, "/", &save);
+                        last = !next;
+                        strcat(walked, "/");
+                        strcat(walked, p);
+                        if (prev.st_uid != 0)
+                                return helper_fail(HELPER_EXIT_ROOT,
+                                                   "refusing jail root: a directory above it is not owned by root:",
+                                                   walked, 0);
+                        nfd = openat(fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                        if (nfd < 0 && errno == ENOENT && last) {
+                                if (mkdirat(fd, p, 0755) < 0 && errno != EEXIST)
+                                        return helper_fail(HELPER_EXIT_ROOT, "creating the jail root", walked, errno);
+                                nfd = openat(fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                        }
+                        if (nfd < 0)
+                                return helper_fail(HELPER_EXIT_ROOT, last ? "opening the jail root" : "opening", walked,
+                                                   errno);
+                        safe_close(fd);
+                        fd = nfd;
+                        if (fstat(fd, &st) < 0)
+                                return helper_fail(HELPER_EXIT_ROOT, "stat", walked, errno);
+                        if (!entry_trusted(&prev, &st))
+                                return helper_fail(HELPER_EXIT_ROOT,
+                                                   "refusing jail root: a directory above it is writable by group or others:",
+                                                   walked, 0);
+                        if (S_ISLNK(st.st_mode)) {
+                                char target[PATH_MAX];
+                                ssize_t n;
+                                char *np = NULL;
+
+                                if (last)
+                                        return helper_fail(HELPER_EXIT_ROOT,
+                                                           "refusing jail root: it is a symlink; give its real path:",
+                                                           walked, 0);
+                                if (st.st_uid != 0)
+                                        return helper_fail(HELPER_EXIT_ROOT,
+                                                           "refusing jail root: a symlink above it is not owned by root:",
+                                                           walked, 0);
+                                n = readlinkat(fd, "", target, sizeof(target) - 1);
+                                if (n < 0)
+                                        return helper_fail(HELPER_EXIT_ROOT, "readlink", walked, errno);
+                                target[n] = 0;
+                                if (target[0] != '/') /* relative: from the directory holding the link */
+                                        walked[strlen(walked) - strlen(p) - 1] = 0;
+                                else
+                                        walked[0] = 0;
+                                if (asprintf(&np, "%s/%s/%s", walked, target, path + (next - copy)) < 0)
+                                        np = NULL;
+                                if (!np)
+                                        return helper_fail(HELPER_EXIT_ROOT, "resolving", root, ENOMEM);
+                                free(path);
+                                path = np;
+                                restarted = true;
+                                break;
+                        }
+                        if (!S_ISDIR(st.st_mode))
+                                return helper_fail(HELPER_EXIT_ROOT, last ? "the jail root" : "opening", walked, ENOTDIR);
+                        prev = st;
+                }
+                if (restarted)
+                        continue;
+                *ret_st = st;
+                *ret_fd = TAKE_FD(fd);
+                return 0;
+        }
+}
+
+int jail_tree_open(JailTree *t, const char *root) {
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV };
+        _cleanup_close_ int fd = -EBADF, tree = -EBADF;
+        struct stat st;
+        int r;
+
+        *t = (JailTree) { .root = root, .root_fd = -EBADF };
+        r = open_root_checked(root, &fd, &st);
+        if (r != 0)
+                return r;
+        t->owner = st.st_uid;
+        t->owner_gid = st.st_gid;
+        t->untrusted = st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH));
+        if (t->untrusted)
+                attr.attr_set |= MOUNT_ATTR_NOSUID;
+
+        /* pivot_root needs a mount point: a clone of the root, attached onto itself */
+        tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
         if (tree < 0)
                 return helper_fail(HELPER_EXIT_ROOT, "cloning the jail root", root, errno);
-        if (move_mount(tree, "", root_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                return helper_fail(HELPER_EXIT_ROOT, "setting nodev on the jail root", root, errno);
+        if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return helper_fail(HELPER_EXIT_ROOT, "binding the jail root onto itself", root, errno);
-        *ret_fd = TAKE_FD(tree);
+        r = record_mount(t, "/", tree);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_ROOT, "recording", root, r);
+        t->mounts[0].uid = t->owner; /* the tree's owner creates in the tree */
+        t->mounts[0].gid = t->owner_gid;
+        t->root_fd = TAKE_FD(tree);
         return 0;
 }
 
-/* Bind SOURCE_FD (a host path) onto TARGET_FD (in the jail), read-only if asked. The
- * attributes are set on the detached clone, so the mount is never visible writable. */
-static int bind_fd(int source_fd, int target_fd, bool recursive, bool read_only) {
+void jail_tree_done(JailTree *t) {
+        for (size_t i = 0; i < t->n_mounts; i++) {
+                free(t->mounts[i].dest);
+                safe_close(t->mounts[i].fd);
+        }
+        free(t->mounts);
+        t->mounts = NULL;
+        t->n_mounts = 0;
+        t->root_fd = safe_close(t->root_fd);
+}
+
+/* Bind SOURCE_FD (host) onto TARGET_FD (jail). Attributes go on the detached clone, so
+ * the mount is never visible writable; private, so host mounts added later under a
+ * read-only source do not show up writable inside. */
+static int bind_fd(int source_fd, int target_fd, bool recursive, bool read_only, int *ret_tree) {
         struct mount_attr attr = {
                 .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0),
+                .propagation = MS_PRIVATE,
         };
         _cleanup_close_ int tree = -EBADF;
 
@@ -236,67 +361,63 @@ static int bind_fd(int source_fd, int target_fd, bool recursive, bool read_only)
                 return -errno;
         if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return -errno;
+        if (ret_tree)
+                *ret_tree = TAKE_FD(tree);
         return 0;
 }
 
-/* A filesystem through libmount onto an opened directory (/proc/self/fd/N: the kernel
- * follows that link to the very directory, no path lookup in the jail happens). */
-static int mount_fs_fd(int target_fd, const char *type, const char *source, const char *options) {
-        struct libmnt_context *cxt;
-        char target[64];
-        int r, e = 0;
+/* A new filesystem, configured and mounted detached: filled through the returned fd
+ * before anyone can see it. OPTS: key, value pairs, NULL-terminated. */
+static int fs_new(const char *type, const char * const *opts, unsigned attrs, int *ret_mnt) {
+        _cleanup_close_ int fs = -EBADF;
+        int mnt;
 
-        snprintf(target, sizeof(target), "/proc/self/fd/%d", target_fd);
-        cxt = mnt_new_context();
-        if (!cxt)
-                return -ENOMEM;
-        r = mnt_context_disable_canonicalize(cxt, 1);
-        if (r == 0)
-                r = mnt_context_disable_helpers(cxt, 1);
-        if (r == 0)
-                r = mnt_context_disable_mtab(cxt, 1);
-        if (r == 0)
-                r = mnt_context_set_optsmode(cxt, MNT_OMODE_NOTAB);
-        if (r == 0)
-                r = mnt_context_set_fstype(cxt, type);
-        if (r == 0)
-                r = mnt_context_set_source(cxt, source);
-        if (r == 0)
-                r = mnt_context_set_target(cxt, target);
-        if (r == 0)
-                r = mnt_context_set_options(cxt, options);
-        if (r == 0)
-                r = mnt_context_mount(cxt);
-        /* libmount: 0 ok, > 0 a mount(2) errno, < 0 its own negative errno */
-        if (r > 0 || (r == 0 && mnt_context_get_status(cxt) != 1))
-                e = mnt_context_get_syscall_errno(cxt) ?: EIO;
-        else if (r < 0)
-                e = -r;
-        mnt_free_context(cxt);
-        return -e;
+        fs = fsopen(type, FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        for (size_t i = 0; opts && opts[i]; i += 2)
+                if (fsconfig(fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0) < 0)
+                        return -errno;
+        if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+        if (mnt < 0)
+                return -errno;
+        *ret_mnt = mnt;
+        return 0;
+}
+
+static int attach(int mnt, int target_fd) {
+        if (move_mount(mnt, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
 }
 
 static const char * const skeleton_ro[] = {
-        "bin", "etc/alternatives", "etc/pki/tls/certs", "etc/pki/ca-trust", "etc/ssl/certs",
-        "lib", "lib64", "sbin", "usr/bin", "usr/include", "usr/lib", "usr/lib64", "usr/libexec",
-        "usr/sbin", "usr/share", "usr/src",
+        "/bin", "/etc/alternatives", "/etc/pki/tls/certs", "/etc/pki/ca-trust", "/etc/ssl/certs",
+        "/lib", "/lib64", "/sbin", "/usr/bin", "/usr/include", "/usr/lib", "/usr/lib64", "/usr/libexec",
+        "/usr/sbin", "/usr/share", "/usr/src",
 };
 
-static int skeleton_symlink(int root_fd, const char *rel, const char *target) {
+static int skeleton_symlink(JailTree *t, const char *path, const char *target) {
         _cleanup_close_ int dfd = -EBADF;
-        const char *name;
+        const char *name = NULL, *rel;
+        const JailMount *m = mount_for(t, path, &rel);
         int r;
 
-        r = open_parent_in_root(root_fd, rel, &dfd, &name);
+        r = walk(t, path, WALK_PARENT, 0, &dfd, &name);
         if (r < 0)
-                return fail_in_jail(HELPER_EXIT_SKELETON, "parent of symlink", rel, r);
+                return fail_in_jail(HELPER_EXIT_SKELETON, "parent of symlink", path, r);
         /* an entry the jail already has, link or not, is its own choice and stays */
-        if (symlinkat(target, dfd, name) < 0 && errno != EEXIST)
-                return helper_fail(HELPER_EXIT_SKELETON, "creating symlink", rel, errno);
+        become(m->uid, m->gid);
+        r = symlinkat(target, dfd, name) < 0 && errno != EEXIST ? -errno : 0;
+        become_root();
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_SKELETON, "creating symlink", path, r);
         return 0;
 }
 
-static int copy_if_absent(int etc_fd, const char *name, const char *host_path) {
+static int copy_if_absent(JailTree *t, int etc_fd, const char *name, const char *host_path) {
         _cleanup_close_ int in = -EBADF, out = -EBADF;
         char buf[16384];
         ssize_t n;
@@ -304,52 +425,40 @@ static int copy_if_absent(int etc_fd, const char *name, const char *host_path) {
         in = open(host_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (in < 0)
                 return errno == ENOENT ? 0 : -errno; /* nothing to copy */
+        become(t->mounts[0].uid, t->mounts[0].gid);
         out = openat(etc_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+        n = out < 0 ? -errno : 0;
+        become_root();
         if (out < 0)
-                return errno == EEXIST ? 0 : -errno; /* the jail has its own */
-        while ((n = read(in, buf, sizeof(buf))) > 0) {
+                return n == -EEXIST ? 0 : (int) n; /* the jail has its own */
+        while ((n = read(in, buf, sizeof(buf))) > 0)
                 for (ssize_t done = 0; done < n;) {
                         ssize_t w = write(out, buf + done, (size_t) (n - done));
                         if (w < 0)
                                 return -errno;
                         done += w;
                 }
-        }
         return n < 0 ? -errno : 0;
 }
 
-static int mkdir_mode_in_root(int root_fd, const char *path, mode_t mode, const char *step) {
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-        int r;
-
-        r = mkdir_p_in_root(root_fd, path, 0755, &fd);
-        if (r < 0)
-                return fail_in_jail(HELPER_EXIT_SKELETON, step, path, r);
-        if (fstat(fd, &st) < 0)
-                return helper_fail(HELPER_EXIT_SKELETON, "stat", path, errno);
-        /* the tmp directories: only ours get 1777; the jail's own modes are its business */
-        if (mode != 0755 && st.st_uid == 0 && (st.st_mode & 07777) == 0755) {
-                char p[64];
-                snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-                if (chmod(p, mode) < 0)
-                        return helper_fail(HELPER_EXIT_SKELETON, "chmod", path, errno);
-        }
-        return 0;
-}
-
-int jail_skeleton(int root_fd, const char *root) {
+int jail_skeleton(JailTree *t) {
+        static const struct {
+                const char *path;
+                mode_t mode;
+        } dirs[] = {
+                { "/etc", 0755 }, { "/run", 0755 }, { "/usr", 0755 }, { "/var/log", 0755 },
+                { "/tmp", 01777 }, { "/run/lock", 01777 }, { "/var/tmp", 01777 },
+        };
         static const char * const copies[] = { "group", "passwd", "resolv.conf", "hosts" };
         _cleanup_close_ int etc_fd = -EBADF;
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(skeleton_ro); i++) {
-                const char *rel = skeleton_ro[i];
-                _cleanup_close_ int src = -EBADF, dst = -EBADF;
-                char host[PATH_MAX], target[PATH_MAX];
+                const char *host = skeleton_ro[i];
+                _cleanup_close_ int src = -EBADF, dst = -EBADF, tree = -EBADF;
+                char target[PATH_MAX];
                 struct stat st;
 
-                snprintf(host, sizeof(host), "/%s", rel);
                 if (lstat(host, &st) < 0) {
                         if (errno == ENOENT)
                                 continue;
@@ -361,7 +470,7 @@ int jail_skeleton(int root_fd, const char *root) {
                         if (n < 0)
                                 return helper_fail(HELPER_EXIT_SKELETON, "readlink", host, errno);
                         target[n] = 0;
-                        r = skeleton_symlink(root_fd, rel, target);
+                        r = skeleton_symlink(t, host, target);
                         if (r != 0)
                                 return r;
                         continue;
@@ -369,50 +478,82 @@ int jail_skeleton(int root_fd, const char *root) {
                 if (!S_ISDIR(st.st_mode))
                         continue;
 
-                r = mkdir_p_in_root(root_fd, rel, 0755, &dst);
+                r = walk(t, host, WALK_DIR, 0755, &dst, NULL);
                 if (r < 0)
-                        return fail_in_jail(HELPER_EXIT_SKELETON, "mount point", rel, r);
+                        return fail_in_jail(HELPER_EXIT_SKELETON, "mount point", host, r);
                 src = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (src < 0)
                         return helper_fail(HELPER_EXIT_SKELETON, "opening", host, errno);
-                r = bind_fd(src, dst, true, true);
+                r = bind_fd(src, dst, true, true, &tree);
                 if (r < 0)
                         return helper_fail(HELPER_EXIT_SKELETON, "binding read-only", host, r);
+                r = record_mount(t, host, tree);
+                if (r < 0)
+                        return helper_fail(HELPER_EXIT_SKELETON, "recording", host, r);
         }
 
-        if ((r = mkdir_mode_in_root(root_fd, "etc", 0755, "creating")) != 0 ||
-            (r = mkdir_mode_in_root(root_fd, "run", 0755, "creating")) != 0 ||
-            (r = mkdir_mode_in_root(root_fd, "usr", 0755, "creating")) != 0 ||
-            (r = mkdir_mode_in_root(root_fd, "var/log", 0755, "creating")) != 0 ||
-            (r = mkdir_mode_in_root(root_fd, "tmp", 01777, "creating")) != 0 ||
-            (r = mkdir_mode_in_root(root_fd, "run/lock", 01777, "creating")) != 0 ||
-            (r = mkdir_mode_in_root(root_fd, "var/tmp", 01777, "creating")) != 0)
-                return r;
-        r = skeleton_symlink(root_fd, "var/lock", "../run/lock");
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_close_ int fd = -EBADF;
+                r = walk(t, dirs[i].path, WALK_DIR, dirs[i].mode, &fd, NULL);
+                if (r < 0)
+                        return fail_in_jail(HELPER_EXIT_SKELETON, "creating", dirs[i].path, r);
+        }
+        r = skeleton_symlink(t, "/var/lock", "../run/lock");
         if (r != 0)
                 return r;
 
-        r = mkdir_p_in_root(root_fd, "etc", 0755, &etc_fd);
+        r = walk(t, "/etc", WALK_DIR, 0755, &etc_fd, NULL);
         if (r < 0)
-                return fail_in_jail(HELPER_EXIT_SKELETON, "directory", "etc", r);
+                return fail_in_jail(HELPER_EXIT_SKELETON, "directory", "/etc", r);
+        /* an fd of /etc obtained with O_PATH cannot be used for creation: reopen it */
+        {
+                int d = openat2_fd(etc_fd, ".", O_RDONLY | O_DIRECTORY, 0);
+                if (d < 0)
+                        return helper_fail(HELPER_EXIT_SKELETON, "opening", "/etc", d);
+                safe_close(etc_fd);
+                etc_fd = d;
+        }
         for (size_t i = 0; i < ELEMENTSOF(copies); i++) {
                 char host[64];
 
                 snprintf(host, sizeof(host), "/etc/%s", copies[i]);
-                r = copy_if_absent(etc_fd, copies[i], host);
+                r = copy_if_absent(t, etc_fd, copies[i], host);
                 if (r < 0)
                         return helper_fail(HELPER_EXIT_SKELETON, "copying", host, r);
         }
         return 0;
 }
 
-static int make_node(int dev_fd, const char *name, unsigned maj, unsigned min) {
-        if (mknodat(dev_fd, name, S_IFCHR | 0666, makedev(maj, min)) < 0)
-                return -errno;
+/* Parts of /proc that change the host for every process of uid 0: read-only, as
+ * systemd's ProtectKernelTunables= does. */
+static const char * const proc_read_only[] = {
+        "sys", "sysrq-trigger", "irq", "bus", "fs", "latency_stats", "timer_list", "mtrr", "acpi", "asound",
+};
+
+static int proc_protect(int proc_fd) {
+        for (size_t i = 0; i < ELEMENTSOF(proc_read_only); i++) {
+                _cleanup_close_ int fd = -EBADF, tree = -EBADF;
+                struct mount_attr attr = {
+                        .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                };
+
+                fd = openat2_fd(proc_fd, proc_read_only[i], O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+                if (fd == -ENOENT)
+                        continue;
+                if (fd < 0)
+                        return fd;
+                tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+                if (tree < 0)
+                        return -errno;
+                if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                        return -errno;
+                if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return -errno;
+        }
         return 0;
 }
 
-int jail_proc_dev(int root_fd, const char *root, gid_t tty_gid) {
+int jail_proc_dev(JailTree *t, gid_t tty_gid) {
         static const struct {
                 const char *name;
                 unsigned maj, min;
@@ -426,63 +567,76 @@ int jail_proc_dev(int root_fd, const char *root, gid_t tty_gid) {
                 { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
                 { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },
         };
-        _cleanup_close_ int proc_fd = -EBADF, dev_fd = -EBADF, pts_fd = -EBADF, shm_fd = -EBADF;
-        char opts[128];
+        static const char * const proc_opts[] = { "hidepid", "invisible", NULL };
+        static const char * const dev_opts[] = { "mode", "0755", "size", "1m", "nr_inodes", "1k", NULL };
+        static const char * const shm_opts[] = { "mode", "01777", NULL };
+        _cleanup_close_ int proc_fd = -EBADF, proc_mnt = -EBADF, dev_fd = -EBADF, dev_mnt = -EBADF,
+                            pts_fd = -EBADF, pts_mnt = -EBADF, shm_fd = -EBADF, shm_mnt = -EBADF;
+        char gid[16];
+        const char *pts_opts[] = { "ptmxmode", "0666", "mode", "0620", "gid", gid, NULL };
         int r;
 
-        r = mkdir_p_in_root(root_fd, "proc", 0755, &proc_fd);
-        if (r < 0)
-                return fail_in_jail(HELPER_EXIT_PROC_DEV, "mount point", "proc", r);
         /* no PID namespace (the command must stay the unit's main PID): hide other users' processes */
-        r = mount_fs_fd(proc_fd, "proc", "proc", "nosuid,nodev,noexec,hidepid=invisible");
+        r = walk(t, "/proc", WALK_DIR, 0755, &proc_fd, NULL);
         if (r < 0)
-                return helper_fail(HELPER_EXIT_PROC_DEV, "mounting proc on /proc in", root, r);
+                return fail_in_jail(HELPER_EXIT_PROC_DEV, "mount point", "/proc", r);
+        r = fs_new("proc", proc_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &proc_mnt);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_PROC_DEV, "creating a proc instance for", t->root, r);
+        r = attach(proc_mnt, proc_fd);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_PROC_DEV, "mounting proc on /proc in", t->root, r);
+        r = proc_protect(proc_mnt);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_PROC_DEV, "making kernel tunables read-only in /proc of", t->root, r);
 
-        r = mkdir_p_in_root(root_fd, "dev", 0755, &dev_fd);
+        /* /dev: a tmpfs filled through its own fd before it is attached */
+        r = walk(t, "/dev", WALK_DIR, 0755, &dev_fd, NULL);
         if (r < 0)
-                return fail_in_jail(HELPER_EXIT_PROC_DEV, "mount point", "dev", r);
-        r = mount_fs_fd(dev_fd, "tmpfs", "tmpfs", "nosuid,noexec,mode=0755,size=1m,nr_inodes=1k");
+                return fail_in_jail(HELPER_EXIT_PROC_DEV, "mount point", "/dev", r);
+        r = fs_new("tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &dev_mnt);
         if (r < 0)
-                return helper_fail(HELPER_EXIT_PROC_DEV, "mounting tmpfs on /dev in", root, r);
-        /* the fd still names the directory below the new mount: look it up again */
-        safe_close(dev_fd);
-        dev_fd = openat2_fd(root_fd, "dev", O_PATH | O_DIRECTORY, RESOLVE_JAIL);
-        if (dev_fd < 0)
-                return helper_fail(HELPER_EXIT_PROC_DEV, "opening /dev in", root, dev_fd);
-
-        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
-                r = make_node(dev_fd, nodes[i].name, nodes[i].maj, nodes[i].min);
-                if (r < 0)
-                        return helper_fail(HELPER_EXIT_PROC_DEV, "creating device /dev/", nodes[i].name, r);
-        }
+                return helper_fail(HELPER_EXIT_PROC_DEV, "creating the tmpfs for /dev of", t->root, r);
+        for (size_t i = 0; i < ELEMENTSOF(nodes); i++)
+                if (mknodat(dev_mnt, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
+                        return helper_fail(HELPER_EXIT_PROC_DEV, "creating device /dev/", nodes[i].name, errno);
         for (size_t i = 0; i < ELEMENTSOF(links); i++)
-                if (symlinkat(links[i].target, dev_fd, links[i].name) < 0)
+                if (symlinkat(links[i].target, dev_mnt, links[i].name) < 0)
                         return helper_fail(HELPER_EXIT_PROC_DEV, "creating symlink /dev/", links[i].name, errno);
+        if (mkdirat(dev_mnt, "pts", 0755) < 0 || mkdirat(dev_mnt, "shm", 0755) < 0)
+                return helper_fail(HELPER_EXIT_PROC_DEV, "creating /dev/pts and /dev/shm in", t->root, errno);
+        r = attach(dev_mnt, dev_fd);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_PROC_DEV, "mounting tmpfs on /dev in", t->root, r);
 
-        if (mkdirat(dev_fd, "pts", 0755) < 0 || mkdirat(dev_fd, "shm", 0755) < 0)
-                return helper_fail(HELPER_EXIT_PROC_DEV, "creating /dev/pts and /dev/shm in", root, errno);
-        pts_fd = openat2_fd(dev_fd, "pts", O_PATH | O_DIRECTORY, RESOLVE_JAIL);
-        shm_fd = openat2_fd(dev_fd, "shm", O_PATH | O_DIRECTORY, RESOLVE_JAIL);
+        /* below it, our own tmpfs: nobody else can move anything there */
+        pts_fd = openat2_fd(dev_mnt, "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW, RESOLVE_JAIL);
+        shm_fd = openat2_fd(dev_mnt, "shm", O_PATH | O_DIRECTORY | O_NOFOLLOW, RESOLVE_JAIL);
         if (pts_fd < 0 || shm_fd < 0)
-                return helper_fail(HELPER_EXIT_PROC_DEV, "opening /dev/pts and /dev/shm in", root,
+                return helper_fail(HELPER_EXIT_PROC_DEV, "opening /dev/pts and /dev/shm in", t->root,
                                    pts_fd < 0 ? pts_fd : shm_fd);
-        snprintf(opts, sizeof(opts), "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=%u", (unsigned) tty_gid);
-        r = mount_fs_fd(pts_fd, "devpts", "devpts", opts);
+        snprintf(gid, sizeof(gid), "%u", (unsigned) tty_gid);
+        r = fs_new("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &pts_mnt);
+        if (r >= 0)
+                r = attach(pts_mnt, pts_fd);
         if (r < 0)
-                return helper_fail(HELPER_EXIT_PROC_DEV, "mounting devpts on /dev/pts in", root, r);
-        r = mount_fs_fd(shm_fd, "tmpfs", "tmpfs", "nosuid,nodev,mode=01777");
+                return helper_fail(HELPER_EXIT_PROC_DEV, "mounting devpts on /dev/pts in", t->root, r);
+        r = fs_new("tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &shm_mnt);
+        if (r >= 0)
+                r = attach(shm_mnt, shm_fd);
         if (r < 0)
-                return helper_fail(HELPER_EXIT_PROC_DEV, "mounting tmpfs on /dev/shm in", root, r);
+                return helper_fail(HELPER_EXIT_PROC_DEV, "mounting tmpfs on /dev/shm in", t->root, r);
         return 0;
 }
 
-int jail_binds(int root_fd, const Jail *j) {
+int jail_binds(JailTree *t, const Jail *j) {
         for (size_t i = 0; i < j->n_binds; i++) {
                 const JailBind *b = &j->binds[i];
-                _cleanup_close_ int src = -EBADF, dst = -EBADF;
+                _cleanup_close_ int src = -EBADF, dst = -EBADF, tree = -EBADF;
                 struct stat st;
                 int r;
 
+                /* the source is the administrator's path on the host */
                 src = open(b->source, O_PATH | O_CLOEXEC);
                 if (src < 0) {
                         if (errno == ENOENT && b->ignore_missing)
@@ -491,26 +645,28 @@ int jail_binds(int root_fd, const Jail *j) {
                 }
                 if (fstat(src, &st) < 0)
                         return helper_fail(HELPER_EXIT_BIND, "stat", b->source, errno);
-                if (S_ISDIR(st.st_mode))
-                        r = mkdir_p_in_root(root_fd, b->destination, 0755, &dst);
-                else
-                        r = touch_in_root(root_fd, b->destination, &dst);
+                r = walk(t, b->destination, S_ISDIR(st.st_mode) ? WALK_DIR : WALK_FILE, 0755, &dst, NULL);
                 if (r < 0)
                         return fail_in_jail(HELPER_EXIT_BIND, "bind target", b->destination, r);
-                r = bind_fd(src, dst, b->recursive, b->read_only);
+                r = bind_fd(src, dst, b->recursive, b->read_only, &tree);
                 if (r < 0)
-                        return helper_fail(HELPER_EXIT_BIND, b->read_only ? "binding read-only" : "binding",
-                                           b->source, r);
+                        return helper_fail(HELPER_EXIT_BIND, b->read_only ? "binding read-only" : "binding", b->source, r);
+                if (S_ISDIR(st.st_mode)) {
+                        /* binds nested below this one start their walk here */
+                        r = record_mount(t, b->destination, tree);
+                        if (r < 0)
+                                return helper_fail(HELPER_EXIT_BIND, "recording", b->destination, r);
+                }
         }
         return 0;
 }
 
-int jail_pivot(int root_fd, const char *root) {
-        if (fchdir(root_fd) < 0)
-                return helper_fail(HELPER_EXIT_PIVOT, "entering", root, errno);
+int jail_pivot(JailTree *t) {
+        if (fchdir(t->root_fd) < 0)
+                return helper_fail(HELPER_EXIT_PIVOT, "entering", t->root, errno);
         /* new root and old root on the same directory: no put_old inside the jail needed */
         if (syscall(SYS_pivot_root, ".", ".") < 0)
-                return helper_fail(HELPER_EXIT_PIVOT, "pivot_root into", root, errno);
+                return helper_fail(HELPER_EXIT_PIVOT, "pivot_root into", t->root, errno);
         if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
                 return helper_fail(HELPER_EXIT_PIVOT, "making the old root a slave", NULL, errno);
         if (umount2(".", MNT_DETACH) < 0)

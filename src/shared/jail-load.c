@@ -232,6 +232,8 @@ static int parse_bind(ParseCtx *c, const char *v, bool read_only) {
                 return bad(c, "source must be an absolute, normalized path");
         if (parts[1] && *parts[1] && !path_is_normalized_absolute(parts[1]))
                 return bad(c, "destination must be an absolute, normalized path");
+        if (streq(parts[1] && *parts[1] ? parts[1] : src, "/"))
+                return bad(c, "cannot bind onto / (the jail root is Root=)");
         if (parts[1] && parts[2]) {
                 if (streq(parts[2], "rbind"))
                         b.recursive = true;

@@ -212,13 +212,51 @@ run a-theirs
 check "a directory above the root owned by another user is refused" \
         '[ $rc = 10 ] && grep -q "not owned by root: $work/theirs" "$work/err" && host_unchanged'
 mkdir -p "$work/owned"; chown nobody "$work/owned"
-jail owned "$work/owned" "Exec=/bin/true"
+jail owned "$work/owned" "Exec=/bin/sh -c 'id -u; stat -c %U /tmp /etc/passwd'" "User=nobody"
 run owned
-check "a root owned by another user under trusted directories is fine" '[ $rc = 0 ]'
+check "a root owned by another user, under trusted directories, with User=, is fine" '[ $rc = 0 ]'
+check "what the helper creates in a tree owned by another user belongs to that user" \
+        '[ "$(tr "\n" " " <"$work/out")" = "$nobody nobody nobody " ]'
+jail owned-root "$work/owned" "Exec=/bin/true"
+run owned-root
+check "root is refused in a tree owned by another user (it would be that user's root)" \
+        '[ $rc = 16 ] && grep -q "refusing to run as root in $work/owned: it is not owned by root" "$work/err" && host_unchanged'
+mkdir -p "$work/sym/real/jail" "$work/open2/jails"; chmod 0777 "$work/open2"
+ln -s "$work/sym/real" "$work/open2/link"
+jail a-trusted-link "$work/open2/link/jail" "Exec=/bin/true"
+run a-trusted-link
+check "a symlink above the root in a directory others may write is refused" \
+        '[ $rc = 10 ] && grep -q "writable by group or others: $work/open2/link" "$work/err"'
+mkdir -p "$work/home/alice"; chown nobody "$work/home/alice"; ln -s "$work/sym/real" "$work/home/alice/jails"
+jail a-userlink "$work/home/alice/jails/jail" "Exec=/bin/true"
+run a-userlink
+check "a symlink above the root in a directory owned by another user is refused" \
+        '[ $rc = 10 ] && grep -q "not owned by root: $work/home/alice/jails" "$work/err"'
+ln -s real "$work/sym/rel"
+jail rootlink-ok "$work/sym/rel/jail" "Exec=/bin/true"
+run rootlink-ok
+check "a root-owned symlink in trusted directories above the root is followed" '[ $rc = 0 ]'
 ln -s "$work/victim" "$work/rootlink"
 jail a-rootlink "$work/rootlink" "Exec=/bin/true"
 run a-rootlink
 check "a jail root that is a symlink is refused" '[ $rc = 10 ] && host_unchanged && [ -z "$(ls -A "$work/victim")" ]'
+
+# ---------------------------------------------------------------- what root in a jail cannot change
+jail tunables "$work/r2" "Exec=/bin/sh -c 'for f in /proc/sys/kernel/core_pattern /proc/sysrq-trigger; do [ -e \$f ] || continue; test -w \$f && echo \$f writable || echo \$f readonly; done; awk \"{print \\\$7}\" /proc/self/stat'"
+run tunables
+check "kernel tunables in /proc are read-only for a root jail" \
+        '[ $rc = 0 ] && grep -qx "/proc/sys/kernel/core_pattern readonly" "$work/out" && ! grep -q " writable" "$work/out"'
+if command -v script >/dev/null; then
+        cat /proc/self/mountinfo >"$work/mi.before"
+        # script hangs up the child when its stdin ends: keep it open while the jail runs
+        sleep 3 | script -qec "$helper exec tunables" /dev/null >"$work/out" 2>"$work/err"
+        rc=$?
+        check "run from a terminal, the jail has no controlling terminal (no TIOCSTI into it)" \
+                '[ "$(tail -n 1 "$work/out" | tr -d "\r")" = 0 ]'
+fi
+jail listen "$work/r2" "Exec=/usr/bin/env"
+LISTEN_FDS=2 LISTEN_PID=1 "$helper" exec listen >"$work/out" 2>"$work/err" </dev/null
+check "LISTEN_FDS meant for another process is not passed on" '! grep -q "^LISTEN_" "$work/out"'
 
 # ---------------------------------------------------------------- bad input
 run nosuchjail

@@ -269,6 +269,8 @@ static void test_bad_values(void) {
         check("Bind=/a:/b:ro", "unknown option 'ro'");
         check("Bind=/a:/b:rbind:x", "too many ':'");
         check("Bind=/a /b", "one SRC[:DST[:rbind|norbind]] per line");
+        check("Bind=/srv/x:/", "cannot bind onto /");
+        check("BindReadOnly=/", "cannot bind onto /");
         check("BindReadOnly=/a/./b", "source must be an absolute");
         check("Skeleton=maybe", "expected a boolean");
         check("NoNewPrivileges=2", "expected a boolean");
