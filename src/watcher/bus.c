@@ -220,8 +220,14 @@ int bus_setup(Manager *m) {
 }
 
 int bus_emit_jail_added(Manager *m, Watch *w, bool added) {
+        int r;
+
         if (!m->bus)
                 return 0;
+        /* ObjectManager clients learn of it too */
+        r = added ? sd_bus_emit_object_added(m->bus, w->path) : sd_bus_emit_object_removed(m->bus, w->path);
+        if (r < 0)
+                log_error_errno(r, "Failed to announce %s: %m", w->path);
         return sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, added ? "JailAdded" : "JailRemoved", "so",
                                   w->name, w->path);
 }

@@ -383,7 +383,13 @@ int hook_runner_fire(HookRunner *runner, const char *jail, const char *unit, con
 
         for (h = runner->hooks; h; h = h->next)
                 if (h->event == event && streq(h->current->jail, jail)) {
-                        /* Busy: keep only the latest values, so a storm costs no memory. */
+                        /* Busy: keep only the latest values, so a storm costs no memory; the
+                         * counts add up, so the rerun reports every increase it stands for. */
+                        if (h->pending)
+                                p->values.count = __builtin_add_overflow(p->values.count, h->pending->values.count,
+                                                                         &p->values.count)
+                                                          ? UINT64_MAX
+                                                          : p->values.count;
                         params_free(h->pending);
                         h->pending = TAKE_PTR(p);
                         runner->stats.coalesced++;

@@ -185,17 +185,18 @@ static int watch_save(Watch *w) {
         return 0;
 }
 
-static void watch_load_state(Watch *w) {
+/* 1: state found (a cgroup we knew), 0: a new cgroup, everything it reports is new */
+static int watch_load_state(Watch *w) {
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *line = NULL;
         char path[4096];
         size_t size = 0;
 
         if (state_path(w, path, sizeof(path)) < 0)
-                return;
+                return 0;
         f = fopen(path, "re");
         if (!f)
-                return; /* a new cgroup: everything it reports is new */
+                return 0;
         while (getline(&line, &size, f) > 0) {
                 char *save = NULL, *kind = strtok_r(line, " \n", &save);
 
@@ -229,6 +230,7 @@ static void watch_load_state(Watch *w) {
                         }
                 }
         }
+        return 1;
 }
 
 static void watch_remove_state(Watch *w) {
@@ -293,6 +295,7 @@ static void check_usage(Watch *w, uint64_t current) {
                 v = (HookValues) { .count = 1, .memory_current = current, .memory_max = watch_memory_max(w),
                                    .threshold = t, .direction = dir };
                 fire_hooks(w, JAIL_EVENT_USAGE, &v);
+                (void) bus_emit_properties_changed(w, "Events", NULL);
         }
 }
 
@@ -361,7 +364,10 @@ static void watch_process(Watch *w) {
         if (any || watch_polls(w))
                 current = watch_memory_current(w);
         if (any) {
+                char maxs[32];
+
                 max = watch_memory_max(w);
+                snprintf(maxs, sizeof(maxs), "%" PRIu64, max);
                 for (Counter c = COUNTER_HIGH; c < _COUNTER_MAX; c++) {
                         uint64_t count;
                         HookValues v;
@@ -381,7 +387,7 @@ static void watch_process(Watch *w) {
                                         "VIRTUALING_EVENT=%s", counter_to_string(c),
                                         "VIRTUALING_COUNT=%" PRIu64, count,
                                         "VIRTUALING_MEMORY_CURRENT=%" PRIu64, current,
-                                        "VIRTUALING_MEMORY_MAX=%" PRIu64, max, NULL);
+                                        "VIRTUALING_MEMORY_MAX=%s", max == UINT64_MAX ? "infinity" : maxs, NULL);
                         v = (HookValues) { .count = count, .memory_current = current, .memory_max = max };
                         fire_hooks(w, counter_event(c), &v);
                 }
@@ -491,7 +497,10 @@ static void watch_load_config(Watch *w) {
 
         r = jail_load(w->name, jail_load_flags_default(), &j, &diags);
         if (r == -ENOENT || r == -ERFKILL) {
-                log_info("No jail file for %s: reporting its events without hooks.", w->name);
+                log_info("No jail file for %s%s: reporting its events without hooks.", w->name,
+                         r == -ERFKILL ? " (masked)" : "");
+                w->config = jail_free(w->config);
+                w->above = mfree(w->above);
                 return;
         }
         if (r < 0) {
@@ -523,6 +532,7 @@ static int manager_add_watch(Manager *m, const char *unit) {
         _cleanup_free_ char *name = jail_name_from_unit(unit), *dir = NULL, *events = NULL;
         Watch *w;
         struct stat st;
+        bool fresh;
         int r;
 
         if (!name)
@@ -580,7 +590,21 @@ static int manager_add_watch(Manager *m, const char *unit) {
         m->by_wd[w->wd] = w;
 
         watch_load_config(w);
-        watch_load_state(w);
+        fresh = watch_load_state(w) == 0;
+        if (fresh && w->config && jail_is_elastic(w->config) && w->config->memory_max_set) {
+                /* limits grown for an earlier run of this jail are runtime settings of the unit
+                 * that outlive it: a new cgroup starts again from the configured ones */
+                uint64_t max = watch_memory_max(w), high;
+                if (max != UINT64_MAX && max != w->config->memory_max) {
+                        bool has_high = jail_effective_memory_high(w->config, &high);
+                        r = bus_set_memory_limits(w, w->config->memory_max, has_high ? high : UINT64_MAX, true, NULL,
+                                                  "reset");
+                        if (r < 0)
+                                log_error_errno(r, "Failed to reset the memory limits of jail %s: %m", w->name);
+                        else
+                                w->grow_pending = true;
+                }
+        }
         watch_setup_pressure(w);
         (void) bus_emit_jail_added(m, w, true);
         log_info("Watching jail %s (%s).", w->name, w->unit);
@@ -788,10 +812,11 @@ int manager_reload(Manager *m) {
 
         log_info("Reloading jail configuration.");
         HASHMAP_FOREACH(w, m->watches, st) {
-                bool had_psi = w->psi_fd >= 0;
                 watch_load_config(w);
-                if (!had_psi)
-                        watch_setup_pressure(w);
+                /* a new trigger replaces the old one (or there is none any more) */
+                w->psi_source = sd_event_source_disable_unref(w->psi_source);
+                w->psi_fd = safe_close(w->psi_fd);
+                watch_setup_pressure(w);
         }
         manager_update_timer(m);
         return 0;

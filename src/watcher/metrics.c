@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* /run/virtualing/metrics.prom in the node_exporter textfile format. Written when
- * something changed, at most once a second, never on a timer when idle. */
+ * something changed, half a second later (changes meanwhile coalesce), never on a timer
+ * when idle. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
