@@ -232,24 +232,56 @@ int bus_emit_jail_added(Manager *m, Watch *w, bool added) {
                                   w->name, w->path);
 }
 
-int bus_emit_memory_event(Watch *w, Counter c, uint64_t count, uint64_t current, uint64_t max) {
-        if (!w->manager->bus)
+/* Event signals wait in the outbox until manager_commit() has their state ready to save:
+ * sd-bus would otherwise write them to the socket at once, long before. */
+static int queue_signal(Watch *w, const char *member, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
+        Manager *m = w->manager;
+        va_list ap;
+        int r;
+
+        if (!m->bus)
                 return 0;
-        return sd_bus_emit_signal(w->manager->bus, w->path, JAIL_IFACE, "MemoryEvent", "sttt", counter_to_string(c),
-                                  count, current, max);
+        r = sd_bus_message_new_signal(m->bus, &msg, w->path, JAIL_IFACE, member);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = sd_bus_message_appendv(msg, types, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        if (m->n_outbox >= m->n_outbox_alloc) {
+                size_t n = m->n_outbox_alloc ? m->n_outbox_alloc * 2 : 16;
+                sd_bus_message **o = realloc(m->outbox, n * sizeof(sd_bus_message *));
+                if (!o)
+                        return -ENOMEM;
+                m->outbox = o;
+                m->n_outbox_alloc = n;
+        }
+        m->outbox[m->n_outbox++] = TAKE_PTR(msg);
+        return 0;
+}
+
+void bus_send_outbox(Manager *m) {
+        for (size_t i = 0; i < m->n_outbox; i++) {
+                int r = sd_bus_send(m->bus, m->outbox[i], NULL);
+                if (r < 0)
+                        log_error_errno(r, "Failed to send a signal: %m");
+                m->outbox[i] = sd_bus_message_unref(m->outbox[i]);
+        }
+        m->n_outbox = 0;
+}
+
+int bus_emit_memory_event(Watch *w, Counter c, uint64_t count, uint64_t current, uint64_t max) {
+        return queue_signal(w, "MemoryEvent", "sttt", counter_to_string(c), count, current, max);
 }
 
 int bus_emit_usage_crossed(Watch *w, uint64_t threshold, const char *direction, uint64_t current) {
-        if (!w->manager->bus)
-                return 0;
-        return sd_bus_emit_signal(w->manager->bus, w->path, JAIL_IFACE, "UsageThresholdCrossed", "tst", threshold,
-                                  direction, current);
+        return queue_signal(w, "UsageThresholdCrossed", "tst", threshold, direction, current);
 }
 
 int bus_emit_pressure(Watch *w, const char *kind) {
-        if (!w->manager->bus)
-                return 0;
-        return sd_bus_emit_signal(w->manager->bus, w->path, JAIL_IFACE, "PressureEvent", "s", kind);
+        return queue_signal(w, "PressureEvent", "s", kind);
 }
 
 int bus_emit_limit_changed(Watch *w, uint64_t old_max, uint64_t new_max, const char *reason) {
@@ -324,8 +356,8 @@ static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_
                         (void) bus_emit_properties_changed(w, "MemoryMax", "MemoryHigh", "Events", NULL);
                 else
                         (void) bus_emit_properties_changed(w, c->set_max ? "MemoryMax" : "MemoryHigh", "Events", NULL);
-                w->dirty = true;
-                metrics_mark_dirty(c->manager);
+                watch_mark_dirty(w);
+                manager_commit(c->manager);
         }
         if (c->reply_to)
                 (void) sd_bus_reply_method_return(c->reply_to, NULL);

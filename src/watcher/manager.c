@@ -147,7 +147,8 @@ static int state_path(Watch *w, char *buf, size_t size) {
         return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
 }
 
-static int watch_save(Watch *w) {
+/* Phase one of saving: the new state in a temporary file beside the real one. */
+static int watch_prepare(Watch *w) {
         _cleanup_fclose_ FILE *f = NULL;
         char path[4096], tmp[4200];
         size_t n_thr = w->config ? w->config->n_usage_thresholds : 0;
@@ -179,10 +180,79 @@ static int watch_save(Watch *w) {
         fputc('\n', f);
         if (fflush(f) != 0 || ferror(f))
                 return -EIO;
-        if (rename(tmp, path) < 0)
-                return -errno;
-        w->dirty = false;
         return 0;
+}
+
+/* Phase two: one rename, the moment the state says the signals were sent. */
+static int watch_commit(Watch *w) {
+        char path[4096], tmp[4200];
+        int r;
+
+        r = state_path(w, path, sizeof(path));
+        if (r < 0)
+                return r;
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        return rename(tmp, path) < 0 ? -errno : 0;
+}
+
+void watch_mark_dirty(Watch *w) {
+        Manager *m = w->manager;
+
+        if (w->dirty)
+                return;
+        if (m->n_dirty >= m->n_dirty_alloc) {
+                size_t n = m->n_dirty_alloc ? m->n_dirty_alloc * 2 : 64;
+                Watch **d = realloc(m->dirty, n * sizeof(Watch *));
+                if (!d) {
+                        log_error_errno(-ENOMEM, "Out of memory: the state of jail %s is not saved.", w->name);
+                        return;
+                }
+                m->dirty = d;
+                m->n_dirty_alloc = n;
+        }
+        m->dirty[m->n_dirty++] = w;
+        w->dirty = true;
+}
+
+/* Saves every changed jail and sends what it signalled. A restart must neither lose nor
+ * repeat events: the new states are written to temporary files first, then the signals
+ * that waited in the outbox go on the wire, then the states are renamed into place. Only a
+ * kill between the first send and the renames (microseconds) makes a restarted watcher
+ * report that last batch again; nothing is ever lost. */
+void manager_commit(Manager *m) {
+        int r;
+
+        for (size_t i = 0; i < m->n_dirty; i++) {
+                Watch *w = m->dirty[i];
+                if (!w)
+                        continue;
+                r = watch_prepare(w);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to save the state of jail %s: %m", w->name);
+                        w->dirty = false;
+                        m->dirty[i] = NULL;
+                }
+        }
+        if (m->bus) {
+                bus_send_outbox(m);
+                (void) sd_bus_flush(m->bus);
+        }
+        for (size_t i = 0; i < m->n_dirty; i++) {
+                Watch *w = m->dirty[i];
+                if (!w)
+                        continue;
+                r = watch_commit(w);
+                if (r < 0)
+                        log_error_errno(r, "Failed to save the state of jail %s: %m", w->name);
+                w->dirty = false;
+                if (w->events_changed) {
+                        w->events_changed = false;
+                        (void) bus_emit_properties_changed(w, "Events", NULL);
+                }
+        }
+        if (m->n_dirty > 0)
+                metrics_mark_dirty(m);
+        m->n_dirty = 0;
 }
 
 /* 1: state found (a cgroup we knew), 0: a new cgroup, everything it reports is new */
@@ -285,7 +355,7 @@ static void check_usage(Watch *w, uint64_t current) {
                         continue;
                 w->above[i / 64] ^= bit;
                 w->tally[above ? TALLY_USAGE_UP : TALLY_USAGE_DOWN]++;
-                w->dirty = true;
+                watch_mark_dirty(w);
                 (void) bus_emit_usage_crossed(w, t, dir, current);
                 sd_journal_send("MESSAGE=Jail %s: memory usage %" PRIu64 " crossed %" PRIu64 " going %s", w->name,
                                 current, t, dir,
@@ -295,26 +365,12 @@ static void check_usage(Watch *w, uint64_t current) {
                 v = (HookValues) { .count = 1, .memory_current = current, .memory_max = watch_memory_max(w),
                                    .threshold = t, .direction = dir };
                 fire_hooks(w, JAIL_EVENT_USAGE, &v);
-                (void) bus_emit_properties_changed(w, "Events", NULL);
+                w->events_changed = true;
         }
 }
 
 static bool watch_polls(const Watch *w) {
         return w->config && (w->config->n_usage_thresholds > 0 || jail_is_elastic(w->config));
-}
-
-static void persist(Watch *w) {
-        int r;
-
-        if (!w->dirty)
-                return;
-        /* the signals must be on the wire before the counters say they were sent */
-        if (w->manager->bus)
-                (void) sd_bus_flush(w->manager->bus);
-        r = watch_save(w);
-        if (r < 0)
-                log_error_errno(r, "Failed to save the state of jail %s: %m", w->name);
-        metrics_mark_dirty(w->manager);
 }
 
 /* memory.events changed (or we just started to watch it): one event per counter that rose. */
@@ -336,12 +392,17 @@ static void watch_process(Watch *w) {
         }
         memcpy(now, w->seen, sizeof(now));
         for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                char key[32];
+                char *sp = strchr(l, ' ');
+                const char *key = l;
                 uint64_t v;
-                int n = 0;
 
-                if (sscanf(l, "%31s %" SCNu64 "%n", key, &v, &n) != 2 || l[n] != 0)
-                        continue; /* malformed: ignore the line, keep what we had */
+                /* "key value", the value a plain decimal that fits: anything else is
+                 * malformed, ignored, and what we had is kept */
+                if (!sp)
+                        continue;
+                *sp = 0;
+                if (parse_uint64(sp + 1, &v) < 0)
+                        continue;
                 for (Counter c = 0; c < _COUNTER_MAX; c++)
                         if (streq(key, counter_to_string(c))) {
                                 now[c] = v;
@@ -357,7 +418,7 @@ static void watch_process(Watch *w) {
                 else if (now[c] < w->seen[c]) {
                         /* counters only grow within one cgroup: take the new base, report nothing */
                         w->seen[c] = now[c];
-                        w->dirty = true;
+                        watch_mark_dirty(w);
                 }
         }
 
@@ -377,7 +438,7 @@ static void watch_process(Watch *w) {
                         count = now[c] - w->seen[c];
                         w->seen[c] = now[c];
                         w->tally[counter_tally(c)] += count;
-                        w->dirty = true;
+                        watch_mark_dirty(w);
                         (void) bus_emit_memory_event(w, c, count, current, max);
                         sd_journal_send("MESSAGE=Jail %s: memory event %s (+%" PRIu64 ")", w->name,
                                         counter_to_string(c), count,
@@ -391,14 +452,13 @@ static void watch_process(Watch *w) {
                         v = (HookValues) { .count = count, .memory_current = current, .memory_max = max };
                         fire_hooks(w, counter_event(c), &v);
                 }
-                (void) bus_emit_properties_changed(w, "Events", NULL);
+                w->events_changed = true;
         }
         if (w->config && current != UINT64_MAX) {
                 check_usage(w, current);
                 if (jail_is_elastic(w->config))
                         elastic_check(w, rose[COUNTER_HIGH] || rose[COUNTER_MAX], current);
         }
-        persist(w);
 }
 
 /* ---- PSI ---- */
@@ -415,15 +475,15 @@ static int on_pressure(sd_event_source *s, int fd, uint32_t revents, void *userd
                 return 0;
         }
         w->tally[TALLY_PRESSURE]++;
-        w->dirty = true;
+        watch_mark_dirty(w);
         (void) bus_emit_pressure(w, kind);
         sd_journal_send("MESSAGE=Jail %s: memory pressure (%s) above its threshold", w->name, kind,
                         "MESSAGE_ID=" MESSAGE_ID_PRESSURE, "PRIORITY=5", "VIRTUALING_JAIL=%s", w->name,
                         "VIRTUALING_EVENT=pressure", NULL);
         v = (HookValues) { .count = 1, .memory_current = watch_memory_current(w), .memory_max = watch_memory_max(w) };
         fire_hooks(w, JAIL_EVENT_PRESSURE, &v);
-        (void) bus_emit_properties_changed(w, "Events", NULL);
-        persist(w);
+        w->events_changed = true;
+        manager_commit(w->manager);
         return 0;
 }
 
@@ -458,6 +518,10 @@ static void watch_setup_pressure(Watch *w) {
 static Watch *watch_free(Watch *w) {
         if (!w)
                 return NULL;
+        if (w->dirty)
+                for (size_t i = 0; i < w->manager->n_dirty; i++)
+                        if (w->manager->dirty[i] == w)
+                                w->manager->dirty[i] = NULL;
         if (w->wd >= 0) {
                 if (w->manager->inotify_fd >= 0)
                         (void) inotify_rm_watch(w->manager->inotify_fd, w->wd);
@@ -610,8 +674,7 @@ static int manager_add_watch(Manager *m, const char *unit) {
         log_info("Watching jail %s (%s).", w->name, w->unit);
         /* what happened before we looked, or while we were not running */
         watch_process(w);
-        w->dirty = true;
-        persist(w);
+        watch_mark_dirty(w);
         manager_update_timer(m);
         return 0;
 }
@@ -619,8 +682,10 @@ static int manager_add_watch(Manager *m, const char *unit) {
 static void manager_remove_watch(Manager *m, Watch *w) {
         if (!w)
                 return;
-        /* the last events of a dying cgroup (an OOM kill ends the unit) still count */
+        /* the last events of a dying cgroup (an OOM kill ends the unit) still count, and
+         * go out before it is announced gone */
         watch_process(w);
+        manager_commit(m);
         (void) bus_emit_jail_added(m, w, false);
         hashmap_remove(m->watches, w->name);
         watch_remove_state(w);
@@ -693,10 +758,12 @@ static int manager_scan_slice(Manager *m) {
                         continue;
                 if (manager_add_watch(m, de->d_name) == -ENOMEM) {
                         closedir(d);
+                        manager_commit(m);
                         return log_error_errno(-ENOMEM, "Out of memory.");
                 }
         }
         closedir(d);
+        manager_commit(m);
         return 0;
 }
 
@@ -763,6 +830,7 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
                         watch_process(w);
                 (void) manager_scan_slice(m);
         }
+        manager_commit(m);
         return 0;
 }
 
@@ -777,8 +845,8 @@ static int on_usage_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         check_usage(w, current);
                         if (jail_is_elastic(w->config) && current != UINT64_MAX)
                                 elastic_check(w, false, current);
-                        persist(w);
                 }
+        manager_commit(m);
         (void) sd_event_source_set_time(s, usec + USAGE_POLL_USEC);
         return 0;
 }
@@ -931,6 +999,10 @@ Manager *manager_free(Manager *m) {
         }
         hashmap_free(m->watches);
         free(m->by_wd);
+        free(m->dirty);
+        for (size_t i = 0; i < m->n_outbox; i++)
+                sd_bus_message_unref(m->outbox[i]);
+        free(m->outbox);
         sd_event_source_disable_unref(m->usage_timer);
         sd_event_source_disable_unref(m->metrics_timer);
         sd_event_source_disable_unref(m->inotify_source);

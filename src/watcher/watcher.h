@@ -64,7 +64,8 @@ typedef struct Watch {
         usec_t last_grow;   /* elastic memory: when the limit last changed */
         usec_t below_since; /* usage low enough to shrink since then, 0: not */
         bool grow_pending;  /* a SetUnitProperties call is under way */
-        bool dirty;         /* state file needs writing */
+        bool dirty;          /* state file needs writing */
+        bool events_changed; /* PropertiesChanged(Events) due at the next commit */
 } Watch;
 
 struct Manager {
@@ -81,6 +82,10 @@ struct Manager {
         int root_wd, slice_wd;
 
         Hashmap *watches;  /* by name */
+        Watch **dirty;     /* watches whose state file is behind; NULL entries were freed */
+        size_t n_dirty, n_dirty_alloc;
+        sd_bus_message **outbox; /* event signals waiting for manager_commit() */
+        size_t n_outbox, n_outbox_alloc;
         Watch **by_wd;     /* inotify wd -> watch */
         size_t n_by_wd;
 
@@ -99,6 +104,10 @@ int manager_start(Manager *m); /* discovery: existing jails and the inotify watc
 int manager_reload(Manager *m); /* re-read every jail's configuration */
 
 Watch *manager_get_watch(Manager *m, const char *name);
+/* The state of W changed: saved by the next manager_commit(), which every handler calls
+ * once its signals are queued. */
+void watch_mark_dirty(Watch *w);
+void manager_commit(Manager *m);
 Watch *manager_find_watch_by_path(Manager *m, const char *path);
 
 /* Live values from the cgroup; UINT64_MAX for "max" or unreadable. */
@@ -113,6 +122,7 @@ int bus_emit_memory_event(Watch *w, Counter c, uint64_t count, uint64_t current,
 int bus_emit_usage_crossed(Watch *w, uint64_t threshold, const char *direction, uint64_t current);
 int bus_emit_pressure(Watch *w, const char *kind);
 int bus_emit_limit_changed(Watch *w, uint64_t old_max, uint64_t new_max, const char *reason);
+void bus_send_outbox(Manager *m);
 int bus_emit_properties_changed(Watch *w, const char *property, ...);
 /* SetUnitProperties through systemd, asynchronously; callback with the result. */
 typedef void (*set_limits_cb)(Watch *w, int error, void *userdata);
