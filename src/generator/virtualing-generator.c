@@ -26,10 +26,14 @@ _printf_(1, 2) static void log_warning(const char *fmt, ...) {
         va_end(ap);
         if (r < 0)
                 return;
-        /* systemd reads kernel log priorities from the "<N>" prefix on /dev/kmsg */
-        if (log_fd != STDERR_FILENO)
-                dprintf(log_fd, "<4>virtualing-generator[%d]: %s\n", (int) getpid(), msg);
-        else
+        /* one write(2) per record: /dev/kmsg takes a record per write, reads the "<N>"
+         * priority prefix, and refuses the lseek() that dprintf() does first */
+        if (log_fd != STDERR_FILENO) {
+                _cleanup_free_ char *rec = NULL;
+                int n = asprintf(&rec, "<4>virtualing-generator[%d]: %s\n", (int) getpid(), msg);
+                if (n > 0)
+                        (void) write(log_fd, rec, (size_t) n);
+        } else
                 fprintf(stderr, "virtualing-generator: %s\n", msg);
 }
 

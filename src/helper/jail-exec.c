@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -280,9 +283,47 @@ static void detach_terminal(void) {
         safe_close(fd);
 }
 
+/* Type=notify: systemd learns that the jail is built just before the command replaces us,
+ * so "systemctl start" fails with our message when it is not. The socket is connected
+ * here, on the host; after pivot_root its path is out of reach. */
+static int notify_open(void) {
+        const char *e = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        socklen_t len;
+        int fd;
+
+        if (!e || (e[0] != '/' && e[0] != '@') || strlen(e) >= sizeof(sa.sun_path))
+                return -EBADF;
+        memcpy(sa.sun_path, e, strlen(e));
+        if (sa.sun_path[0] == '@')
+                sa.sun_path[0] = 0; /* abstract namespace */
+        len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(e) + (e[0] == '/'));
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, len) < 0) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static void notify_ready(int fd, const char *command) {
+        char msg[512];
+        int n;
+
+        if (fd < 0)
+                return;
+        n = snprintf(msg, sizeof(msg), "READY=1\nSTATUS=Jail built, executing %s", command);
+        if (n > 0 && send(fd, msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1, MSG_NOSIGNAL) < 0)
+                fprintf(stderr, "virtualing-helper: telling systemd the jail is ready: %m\n");
+}
+
 int jail_exec(const Jail *j) {
         _cleanup_strv_free_ char **env = NULL;
         JailTree tree = { .root_fd = -EBADF };
+        int notify_fd = -EBADF;
         Identity id;
         mode_t old_umask;
         int r;
@@ -297,6 +338,10 @@ int jail_exec(const Jail *j) {
                 identity_done(&id);
                 return helper_fail(HELPER_EXIT_EXEC, "building the environment", NULL, ENOMEM);
         }
+
+        notify_fd = notify_open();
+        if (notify_fd < 0 && notify_fd != -EBADF)
+                fprintf(stderr, "virtualing-helper: connecting to $NOTIFY_SOCKET: %s\n", strerror(-notify_fd));
 
         /* explicit modes everywhere below; the daemon gets the umask we were given */
         old_umask = umask(0);
@@ -337,11 +382,15 @@ int jail_exec(const Jail *j) {
         if (r != 0)
                 return r;
 
+        /* the likeliest reason for execve() to fail, found before systemd hears "ready" */
+        if (access(j->exec[0], X_OK) < 0)
+                return helper_fail(HELPER_EXIT_EXEC, "executing", j->exec[0], errno);
+        detach_terminal();
+        umask(old_umask);
+        notify_ready(notify_fd, j->exec[0]);
         r = close_stray_fds();
         if (r != 0)
                 return r;
-        detach_terminal();
-        umask(old_umask);
 
         execve(j->exec[0], j->exec, env);
         return helper_fail(HELPER_EXIT_EXEC, "executing", j->exec[0], errno);

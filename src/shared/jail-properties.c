@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "jail-load.h"
 #include "jail-properties.h"
+#include <string.h>
 
 typedef enum PropertyKind {
         PROPERTY_BYTES,     /* t; "infinity" in text */
@@ -48,6 +52,18 @@ static const Property properties[] = {
         { "IOWriteIOPSMax", "IOWriteIOPSMax", PROPERTY_IO, NULL, IO_WRITE_IOPS },
 };
 
+/* systemd keeps one IO entry per device string and writes a whole io.max line for each:
+ * one disk named two ways ("/dev/vda" and "254:0") would reset the other's limits. A block
+ * device that exists is therefore always named /dev/block/MAJ:MIN, as MAJ:MIN already is. */
+static const char *io_device(const char *dev, char *buf, size_t size) {
+        struct stat st;
+
+        if (strncmp(dev, "/dev/block/", 11) == 0 || stat(dev, &st) < 0 || !S_ISBLK(st.st_mode))
+                return dev;
+        snprintf(buf, size, "/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+        return buf;
+}
+
 static void write_number(FILE *f, uint64_t v) {
         if (v == UINT64_MAX)
                 fputs("infinity", f);
@@ -80,7 +96,8 @@ int jail_properties_write(const Jail *j, FILE *f) {
                         for (size_t k = 0; k < j->n_io_limits; k++) {
                                 if (j->io_limits[k].type != p->io_type)
                                         continue;
-                                fprintf(f, "%s=%s ", p->name, j->io_limits[k].device);
+                                char buf[64];
+                                fprintf(f, "%s=%s ", p->name, io_device(j->io_limits[k].device, buf, sizeof(buf)));
                                 write_number(f, j->io_limits[k].value);
                                 fputc('\n', f);
                         }
@@ -125,7 +142,9 @@ int jail_properties_append(const Jail *j, sd_bus_message *m) {
                                                 return r;
                                         any = true;
                                 }
-                                r = sd_bus_message_append(m, "(st)", j->io_limits[k].device, j->io_limits[k].value);
+                                char buf[64];
+                                r = sd_bus_message_append(m, "(st)", io_device(j->io_limits[k].device, buf, sizeof(buf)),
+                                                          j->io_limits[k].value);
                                 if (r < 0)
                                         return r;
                         }

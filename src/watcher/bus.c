@@ -356,6 +356,9 @@ static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_
                         (void) bus_emit_properties_changed(w, "MemoryMax", "MemoryHigh", "Events", NULL);
                 else
                         (void) bus_emit_properties_changed(w, c->set_max ? "MemoryMax" : "MemoryHigh", "Events", NULL);
+                /* the limits as systemd wrote them, for the metrics file */
+                (void) watch_memory_max(w);
+                (void) watch_memory_high(w);
                 watch_mark_dirty(w);
                 manager_commit(c->manager);
         }

@@ -129,15 +129,15 @@ static uint64_t watch_read(Watch *w, const char *file) {
 }
 
 uint64_t watch_memory_current(Watch *w) {
-        return watch_read(w, "memory.current");
+        return w->current = watch_read(w, "memory.current");
 }
 
 uint64_t watch_memory_max(Watch *w) {
-        return watch_read(w, "memory.max");
+        return w->max = watch_read(w, "memory.max");
 }
 
 uint64_t watch_memory_high(Watch *w) {
-        return watch_read(w, "memory.high");
+        return w->high = watch_read(w, "memory.high");
 }
 
 /* ---- the state kept across restarts, one file per cgroup id ---- */
@@ -675,7 +675,14 @@ static int manager_add_watch(Manager *m, const char *unit) {
         /* what happened before we looked, or while we were not running */
         watch_process(w);
         watch_mark_dirty(w);
-        manager_update_timer(m);
+        /* limits and use for the metrics file, which must not read 10,000 cgroups itself */
+        (void) watch_memory_max(w);
+        (void) watch_memory_high(w);
+        (void) watch_memory_current(w);
+        if (watch_polls(w)) {
+                m->n_polling++;
+                manager_update_timer(m);
+        }
         return 0;
 }
 
@@ -690,9 +697,12 @@ static void manager_remove_watch(Manager *m, Watch *w) {
         hashmap_remove(m->watches, w->name);
         watch_remove_state(w);
         log_info("Jail %s (%s) is gone.", w->name, w->unit);
+        if (watch_polls(w) && m->n_polling > 0) {
+                m->n_polling--;
+                manager_update_timer(m);
+        }
         watch_free(w);
         metrics_mark_dirty(m);
-        manager_update_timer(m);
 }
 
 static void manager_remove_unit(Manager *m, const char *unit) {
@@ -715,25 +725,33 @@ Watch *manager_find_watch_by_path(Manager *m, const char *path) {
         return hashmap_get(m->watches, name);
 }
 
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+/* State files of cgroups gone while we were not running. */
 static void remove_stale_state(Manager *m) {
+        _cleanup_free_ uint64_t *ids = calloc(hashmap_size(m->watches) + 1, sizeof(uint64_t));
         DIR *d = opendir(m->state_dir);
         struct dirent *de;
+        size_t n = 0;
+        Watch *w;
 
-        if (!d)
+        if (!d || !ids) {
+                if (d)
+                        closedir(d);
                 return;
+        }
+        HASHMAP_FOREACH(w, m->watches, st)
+                ids[n++] = w->cgroup_id;
+        qsort(ids, n, sizeof(uint64_t), cmp_u64);
         while ((de = readdir(d))) {
                 uint64_t id;
-                bool live = false;
-                Watch *w;
 
                 if (parse_uint64(de->d_name, &id) < 0)
                         continue;
-                HASHMAP_FOREACH(w, m->watches, st)
-                        if (w->cgroup_id == id) {
-                                live = true;
-                                break;
-                        }
-                if (!live)
+                if (!bsearch(&id, ids, n, sizeof(uint64_t), cmp_u64))
                         (void) unlinkat(dirfd(d), de->d_name, 0);
         }
         closedir(d);
@@ -852,16 +870,9 @@ static int on_usage_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void manager_update_timer(Manager *m) {
-        bool need = false;
-        Watch *w;
         int r;
 
-        HASHMAP_FOREACH(w, m->watches, st)
-                if (watch_polls(w)) {
-                        need = true;
-                        break;
-                }
-        if (!need) {
+        if (m->n_polling == 0) {
                 m->usage_timer = sd_event_source_disable_unref(m->usage_timer);
                 return;
         }
@@ -875,6 +886,16 @@ static void manager_update_timer(Manager *m) {
                 log_error_errno(r, "Failed to start the usage timer: %m");
 }
 
+static void manager_count_polling(Manager *m) {
+        Watch *w;
+
+        m->n_polling = 0;
+        HASHMAP_FOREACH(w, m->watches, st)
+                if (watch_polls(w))
+                        m->n_polling++;
+        manager_update_timer(m);
+}
+
 int manager_reload(Manager *m) {
         Watch *w;
 
@@ -886,7 +907,7 @@ int manager_reload(Manager *m) {
                 w->psi_fd = safe_close(w->psi_fd);
                 watch_setup_pressure(w);
         }
-        manager_update_timer(m);
+        manager_count_polling(m);
         return 0;
 }
 

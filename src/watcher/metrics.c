@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* /run/virtualing/metrics.prom in the node_exporter textfile format. Written when
- * something changed, half a second later (changes meanwhile coalesce), never on a timer
- * when idle. */
+ * something changed, a second later (changes meanwhile coalesce), never on a timer when
+ * idle; from the values the watcher last read, so that writing it reads no cgroup. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,7 +11,7 @@
 
 #include "watcher.h"
 
-#define METRICS_DELAY_USEC (USEC_PER_SEC / 2)
+#define METRICS_DELAY_USEC USEC_PER_SEC
 
 /* Prometheus label values: backslash, quote and newline escaped (jail names have none). */
 static void label(FILE *f, const char *s) {
@@ -63,15 +63,15 @@ int metrics_write(Manager *m) {
         fputs("# HELP virtualing_jail_memory_max_bytes MemoryMax of a jail's cgroup.\n"
               "# TYPE virtualing_jail_memory_max_bytes gauge\n", f);
         HASHMAP_FOREACH(w, m->watches, st)
-                gauge(f, "virtualing_jail_memory_max_bytes", w->name, watch_memory_max(w));
+                gauge(f, "virtualing_jail_memory_max_bytes", w->name, w->max);
         fputs("# HELP virtualing_jail_memory_high_bytes MemoryHigh of a jail's cgroup.\n"
               "# TYPE virtualing_jail_memory_high_bytes gauge\n", f);
         HASHMAP_FOREACH(w, m->watches, st)
-                gauge(f, "virtualing_jail_memory_high_bytes", w->name, watch_memory_high(w));
-        fputs("# HELP virtualing_jail_memory_current_bytes Memory use of a jail when the file was written.\n"
+                gauge(f, "virtualing_jail_memory_high_bytes", w->name, w->high);
+        fputs("# HELP virtualing_jail_memory_current_bytes Memory use of a jail when the watcher last read it.\n"
               "# TYPE virtualing_jail_memory_current_bytes gauge\n", f);
         HASHMAP_FOREACH(w, m->watches, st)
-                gauge(f, "virtualing_jail_memory_current_bytes", w->name, watch_memory_current(w));
+                gauge(f, "virtualing_jail_memory_current_bytes", w->name, w->current);
         fputs("# HELP virtualing_jails Jails watched.\n"
               "# TYPE virtualing_jails gauge\n", f);
         fprintf(f, "virtualing_jails %zu\n", hashmap_size(m->watches));

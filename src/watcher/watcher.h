@@ -53,6 +53,7 @@ typedef struct Watch {
         int wd; /* inotify watch of memory.events */
 
         uint64_t seen[_COUNTER_MAX];
+        uint64_t current, max, high; /* as last read, for the metrics file */
         uint64_t tally[_TALLY_MAX];
 
         Jail *config; /* NULL: no jail file found; signals only */
@@ -94,6 +95,7 @@ struct Manager {
         bool metrics_dirty;
 
         HookRunner *hooks;
+        size_t n_polling; /* watches with thresholds or elastic memory: the usage timer's */
         sd_bus_slot *manager_slot, *jail_slot, *enumerator_slot, *object_manager_slot;
 };
 
@@ -110,7 +112,7 @@ void watch_mark_dirty(Watch *w);
 void manager_commit(Manager *m);
 Watch *manager_find_watch_by_path(Manager *m, const char *path);
 
-/* Live values from the cgroup; UINT64_MAX for "max" or unreadable. */
+/* Live values from the cgroup (also kept in the watch); UINT64_MAX for "max" or unreadable. */
 uint64_t watch_memory_current(Watch *w);
 uint64_t watch_memory_max(Watch *w);
 uint64_t watch_memory_high(Watch *w);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
@@ -174,6 +176,31 @@ int main(void) {
                 free(t);
         }
         jail_free(j);
+
+        /* one block device named by path and by MAJ:MIN: one name for systemd */
+        char blk[256], content[1024];
+        snprintf(blk, sizeof(blk), "%s/blk", dir);
+        if (geteuid() == 0 && mknod(blk, S_IFBLK | 0600, makedev(7, 99)) == 0) {
+                snprintf(content, sizeof(content),
+                         "[Jail]\nRoot=/r\nExec=/bin/true\n[Resources]\nIOReadBandwidthMax=%s 1M\n"
+                         "IOWriteBandwidthMax=7:99 2M\nIOReadIOPSMax=/dev/virtualing-no-such-disk 5\n", blk);
+                j = load(dir, content);
+                if (ok(j, "jail with a block device path loads")) {
+                        t = text_of(j);
+                        is_str(t,
+                               "IOReadBandwidthMax=/dev/block/7:99 1048576\n"
+                               "IOWriteBandwidthMax=/dev/block/7:99 2097152\n"
+                               "IOReadIOPSMax=/dev/virtualing-no-such-disk 5\n",
+                               "an existing block device path is named /dev/block/MAJ:MIN, others as written");
+                        free(t);
+                        t = bus_text(j);
+                        ok(t && strstr(t, "IOReadBandwidthMax=/dev/block/7:99 1048576"), "the same on the bus");
+                        free(t);
+                }
+                jail_free(j);
+                (void) unlink(blk);
+        } else
+                printf("ok %u # SKIP creating a block device node needs root\n", ++tap_n);
 
         j = load(dir, "[Jail]\nRoot=/r\nExec=/bin/true\n");
         if (ok(j, "jail without resources loads")) {

@@ -936,11 +936,11 @@ class Test:
         rss2 = vm_rss_kib(w.watcher.pid)
         starts = lines('start')
         T.ok(len(starts) == 1, 'while the hook runs, no second instance starts', starts)
-        desc = f'watcher RSS after 1,000 events {rss1} KiB, after 20,000 {rss2} KiB: no material growth (≤ 512 KiB)'
+        desc = f'watcher RSS after 1,000 events {rss1} KiB, after 20,000 {rss2} KiB: no material growth (≤ 1 MiB, less than a leak of 55 bytes an event)'
         if sanitized(w.watcher.pid):
             T.skip(desc, 'the watcher runs under AddressSanitizer, whose quarantine holds freed memory')
         else:
-            T.ok(rss2 - rss1 <= 512, desc)
+            T.ok(rss2 - rss1 <= 1024, desc)
         T.diag(f'storm: {len(sub.memory_events(st.path, m))} MemoryEvent signals for 20000 bumps; '
                f'RSS {rss1} -> {rss2} KiB')
         open(d + '/gate', 'w').close()
@@ -1534,7 +1534,7 @@ class Test:
             self.jails[n].remove()
         T.ok(wait_until(lambda: len(sub.select(m, member='JailRemoved')) >= 4, 5),
              'the jails with thresholds or elastic memory removed')
-        time.sleep(0.8)  # the metrics file is written 0.5 s after the last change
+        time.sleep(1.5)  # the metrics file is written 1 s after the last change
         pid = w.watcher.pid
         a = sched_runs(pid)
         time.sleep(2)
