@@ -1,0 +1,247 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# End to end on real systemd: builds virtualing, installs it into a disposable
+# Debian 12 VM (image from test/vm/image.sh, cached), boots it under qemu and
+# prints the TAP of the scenarios that ran inside (test/vm/guest/vmtest.sh).
+#
+#   test/vm/run.sh            every scenario, TAP on stdout (meson protocol 'tap')
+#   test/vm/run.sh --demo     the apache jail and the OOM kill, told readably
+#   test/vm/run.sh --keep     keep the work directory (disk image, logs) for a look
+#   test/vm/run.sh --debug SCRIPT   run SCRIPT in the VM before the scenarios, its
+#                             output as TAP comments (to look around in the VM)
+#
+# As root on Debian 12; installs what it needs with apt-get when missing.
+# Environment:
+#   VIRTUALING_VM_CACHE        image cache (default /var/cache/virtualing-vm)
+#   VIRTUALING_VM_KVM=1        use KVM instead of software emulation (TCG, the default:
+#                              nested KVM hangs on some machines)
+#   VIRTUALING_VM_TIMEOUT      seconds the VM may run (default 600)
+#   VIRTUALING_VM_RUN_TIMEOUT  seconds for everything, image build included (default 1800)
+#   VIRTUALING_VM_SOURCE       source tree to build (default: this script's checkout)
+#
+# Progress goes to stderr; stdout has only TAP (or, with --demo, the demo's text).
+# Exits non-zero when a check failed or the VM did not bring a TAP plan out.
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=${VIRTUALING_VM_SOURCE:-$(cd "$here/../.." && pwd)}
+mode=all
+keep=0
+debug=
+while [ $# -gt 0 ]; do
+        arg=$1
+        shift
+        case $arg in
+        --demo) mode=demo ;;
+        --keep) keep=1 ;;
+        --debug)
+                debug=$(realpath -e "${1:-}") || { echo "run.sh: --debug needs a script" >&2; exit 2; }
+                shift ;;
+        -h | --help)
+                sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"
+                exit 0 ;;
+        *) echo "run.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
+        esac
+done
+
+vm_timeout=${VIRTUALING_VM_TIMEOUT:-600}
+deadline=$((SECONDS + ${VIRTUALING_VM_RUN_TIMEOUT:-1800}))
+remaining() { local r=$((deadline - SECONDS)); [ $r -gt 1 ] && echo $r || echo 1; }
+
+log() { echo "vm: $*" >&2; }
+# bail MESSAGE: a failure before the VM could report anything
+bail() {
+        if [ "$mode" = demo ]; then echo "demo failed: $*"; else echo "Bail out! $*"; fi
+        exit 1
+}
+
+if [ "$(id -u)" != 0 ]; then
+        if [ "$mode" = demo ]; then echo "run.sh: needs root (debootstrap, qemu, mkfs)" >&2; exit 1; fi
+        echo "1..0 # SKIP needs root (debootstrap, mkfs.ext4 -d with ownership)"
+        exit 0
+fi
+
+# ---------------------------------------------------------------- dependencies
+# what builds the project (as in test/run-all) and what makes and boots the VM
+deps=(meson ninja-build gcc pkg-config libsystemd-dev libinih-dev libcap-dev libmnl-dev
+      systemd qemu-system-x86 debootstrap e2fsprogs util-linux binutils coreutils tar)
+missing=()
+for p in "${deps[@]}"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        log "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2 ||
+                bail "could not install ${missing[*]}"
+fi
+
+# ---------------------------------------------------------------- work directory
+work=$(mktemp -d /var/tmp/virtualing-vm.XXXXXX) || bail "mktemp failed"
+child=
+# run_child CMD...: a long step (build, image, the VM) in the background, waited for,
+# so that a signal runs the trap at once and the trap can end the step
+run_child() {
+        "$@" &
+        child=$!
+        wait "$child"
+        local rc=$?
+        child=
+        return $rc
+}
+cleanup() {
+        if [ -n "$child" ]; then
+                # each long step runs under timeout(1), which passes the signal on to
+                # everything it started (its process group)
+                kill -TERM "$child" 2>/dev/null
+                wait "$child" 2>/dev/null
+        fi
+        if [ $keep = 1 ]; then
+                log "kept $work"
+        else
+                rm -rf --one-file-system "$work"
+        fi
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM HUP
+
+# ---------------------------------------------------------------- build and install
+t0=$SECONDS
+log "building $src (prefix /usr) in $work/build"
+if ! { run_child timeout "$(remaining)" meson setup "$work/build" "$src" --prefix=/usr -Dman=disabled \
+                --buildtype=debugoptimized &&
+        run_child timeout "$(remaining)" meson compile -C "$work/build" &&
+        run_child timeout "$(remaining)" meson install -C "$work/build" --destdir "$work/stage" --no-rebuild; } \
+        >"$work/build.log" 2>&1; then
+        tail -n 40 "$work/build.log" | sed 's/^/# /'
+        bail "building or installing the project failed"
+fi
+stage=$work/stage
+for f in usr/libexec/virtualing/virtualing-helper; do
+        [ -x "$stage/$f" ] || bail "meson install did not produce /$f"
+done
+gen=$(find "$stage" -path '*/systemd/system-generators/virtualing-generator' | head -n 1)
+tpl=$(find "$stage" -path '*/systemd/system/virtualing@.service' | head -n 1)
+[ -n "$gen" ] && [ -n "$tpl" ] || bail "meson install did not produce the generator and the units"
+case ${gen#"$stage"} in
+/lib/systemd/system-generators/* | /usr/lib/systemd/system-generators/*) ;;
+*) bail "the generator is installed in ${gen#"$stage"}, where systemd does not look" ;;
+esac
+case ${tpl#"$stage"} in
+/lib/systemd/system/* | /usr/lib/systemd/system/*) ;;
+*) bail "the units are installed in ${tpl#"$stage"}, where systemd does not look" ;;
+esac
+log "built and installed in $((SECONDS - t0)) s"
+
+# ---------------------------------------------------------------- the image
+t0=$SECONDS
+run_child timeout "$(remaining)" "$here/image.sh" >"$work/image.path" || bail "building the VM image failed"
+base=$(cat "$work/image.path")
+[ -s "$base" ] || bail "image.sh did not name a tarball"
+log "base image $base ($((SECONDS - t0)) s)"
+
+t0=$SECONDS
+root=$work/root
+mkdir -p "$root"
+tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xf "$base" || bail "unpacking $base failed"
+# --keep-directory-symlink: the image's /lib is a symlink to usr/lib (merged /usr)
+tar -C "$stage" --owner=0 --group=0 -cf - . |
+        tar -C "$root" --keep-directory-symlink -xf - || bail "copying the installed project into the image failed"
+
+# Every library the installed programs need must be in the image: the image's
+# package list says which, and this says which one is missing.
+while read -r elf; do
+        while read -r lib; do
+                if [ ! -e "$root/usr/lib/x86_64-linux-gnu/$lib" ] && [ ! -e "$root/usr/lib/$lib" ] &&
+                        [ ! -e "$root/usr/lib64/$lib" ]; then
+                        pkg=$(dpkg -S "*/$lib" 2>/dev/null | head -n 1 | cut -d: -f1)
+                        bail "${elf#"$stage"} needs $lib, not in the VM image: add ${pkg:-its package} to test/vm/packages"
+                fi
+        done < <(objdump -p "$elf" 2>/dev/null | awk '$1 == "NEEDED" { print $2 }')
+done < <(find "$stage" -type f -perm -u+x)
+
+# the scenarios, their unit, and a jail that must come up at boot
+install -d "$root/usr/local/lib/virtualing-vmtest" "$root/etc/virtualing" "$root/srv/jails"
+install -m 0755 "$here/guest/vmtest.sh" "$root/usr/local/lib/virtualing-vmtest/vmtest.sh"
+install -m 0644 "$here/guest/lighttpd-jail.conf" "$root/usr/local/lib/virtualing-vmtest/lighttpd-jail.conf"
+install -m 0644 "$here/guest/virtualing-vmtest.service" "$root/etc/systemd/system/virtualing-vmtest.service"
+install -d "$root/etc/systemd/system/multi-user.target.wants"
+ln -sfn ../virtualing-vmtest.service "$root/etc/systemd/system/multi-user.target.wants/virtualing-vmtest.service"
+install -m 0644 "$here/guest/atboot.conf" "$root/etc/virtualing/atboot.conf"
+[ -n "$debug" ] && install -m 0755 "$debug" "$root/usr/local/lib/virtualing-vmtest/debug.sh"
+chown -R 0:0 "$root/usr/local/lib/virtualing-vmtest" "$root/etc/virtualing" \
+        "$root/etc/systemd/system/virtualing-vmtest.service"
+
+kernel=$(ls "$root"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+initrd=$(ls "$root"/boot/initrd.img-* 2>/dev/null | sort -V | tail -n 1)
+[ -n "$kernel" ] && [ -n "$initrd" ] || bail "no kernel or initrd in the image's /boot"
+cp "$kernel" "$work/vmlinuz" && cp "$initrd" "$work/initrd.img" || bail "copying the kernel failed"
+
+disk=$work/disk.img
+truncate -s 4G "$disk" || bail "cannot create $disk"
+mkfs.ext4 -q -F -L virtualing-vm -E root_owner=0:0 -d "$root" "$disk" >"$work/mkfs.log" 2>&1 ||
+        { sed 's/^/# /' "$work/mkfs.log"; bail "mkfs.ext4 -d failed"; }
+rm -rf --one-file-system "$root"
+log "disk image ready in $((SECONDS - t0)) s"
+
+# ---------------------------------------------------------------- boot
+accel=tcg
+[ "${VIRTUALING_VM_KVM:-0}" = 1 ] && accel=kvm
+t=$(remaining)
+[ "$t" -gt "$vm_timeout" ] && t=$vm_timeout
+console=$work/console.log
+results=$work/results.tap
+: >"$console"
+: >"$results"
+log "booting the VM ($accel, up to $t s; console log $console)"
+t0=$SECONDS
+run_child timeout -k 10 "$t" qemu-system-x86_64 \
+        -nodefaults -no-user-config \
+        -machine pc -accel "$accel" -cpu max -m 2048 -smp 2 \
+        -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
+        -append "root=/dev/vda rw console=ttyS0,115200 systemd.unified_cgroup_hierarchy=1 panic=1 quiet loglevel=4 systemd.show_status=1 fsck.mode=skip virtualing.vmtest=$mode" \
+        -drive "file=$disk,format=raw,if=virtio,cache=unsafe" \
+        -device virtio-rng-pci \
+        -nic none -display none -vga none -no-reboot \
+        -serial "file:$console" -serial "file:$results" \
+        </dev/null >"$work/qemu.log" 2>&1
+qemu_rc=$?
+vm_time=$((SECONDS - t0))
+log "the VM ran $vm_time s (qemu exit status $qemu_rc)"
+
+# ---------------------------------------------------------------- results
+tap=$(tr -d '\r' <"$results")
+printf '%s\n' "$tap"
+status=0
+plan=$(printf '%s\n' "$tap" | grep -E '^1\.\.[0-9]+$' | tail -n 1)
+count=$(printf '%s\n' "$tap" | grep -cE '^(not )?ok [0-9]+')
+bad=$(printf '%s\n' "$tap" | grep -cE '^not ok [0-9]+')
+if [ -z "$plan" ]; then
+        status=1
+        why="the VM brought no TAP plan out"
+        [ "$qemu_rc" = 124 ] && why="$why: it was killed after $t s"
+elif [ "${plan#1..}" != "$count" ]; then
+        status=1
+        why="the plan says ${plan#1..} tests, the VM ran $count"
+elif [ "$bad" -gt 0 ]; then
+        status=1
+        why="$bad of $count checks failed"
+fi
+if [ $status != 0 ]; then
+        {
+                echo "---- qemu"
+                cat "$work/qemu.log"
+                echo "---- the last 60 lines of the serial console"
+                tr -d '\r' <"$console" | sed 's/\x1b\[[0-9;]*m//g' | tail -n 60
+        } | sed 's/^/# /'
+        if [ "$mode" = demo ]; then
+                echo "demo failed: $why"
+        elif [ -z "$plan" ]; then
+                echo "Bail out! $why"
+        else
+                echo "# $why"
+        fi
+elif [ "$mode" = demo ]; then
+        echo "(the VM booted and ran this in $vm_time s; the whole run took $SECONDS s)"
+fi
+exit $status
