@@ -1133,8 +1133,16 @@ class Test:
         s = sum(r['args'][1] for r in evs)
         s1 = sum(r['args'][1] for r in evs if r['sender'] == first_sender)
         seen = re.search(r'seen .*\bhigh=(\d+)', state_at_kill)
-        T.ok(s == N, f'over both runs the MemoryEvent counts sum to the final counter {N}: nothing lost, nothing '
-             f'doubled (got {s}: {s1} before the kill, {s - s1} after)',
+        run1 = [r['args'][1] for r in evs if r['sender'] == first_sender]
+        saved = int(seen.group(1)) if seen else -1
+        # A signal and the saved state are two writes: a SIGKILL between the send and the
+        # rename (microseconds) makes the new watcher report that one batch again. That,
+        # and only that, is allowed; anything lost, or more repeated, is a bug.
+        repeated = s - N
+        T.ok(s >= N, f'over both runs nothing is lost: the MemoryEvent counts sum to at least {N} (got {s})')
+        T.ok(repeated == 0 or (run1 and repeated == s1 - saved and 0 < repeated <= run1[-1]),
+             f'nothing is repeated but the batch in flight at the kill (repeated {repeated}; '
+             f'{s1} signalled before the kill, {saved} saved, last batch {run1[-1] if run1 else 0})',
              f'the first run signalled high up to {s1}; its state file said seen high='
              f'{seen.group(1) if seen else "?"} when it was killed\n'
              f'state file at the kill:\n{state_at_kill}'
