@@ -278,25 +278,32 @@ static int parse_user_group(ParseCtx *c, char **field, const char *v) {
         return set_string(c, field, v);
 }
 
-static int parse_supplementary_groups(ParseCtx *c, const char *v) {
+/* A list key of words: an empty assignment clears it, each word is checked, then appended. */
+static int parse_word_list(ParseCtx *c, char ***field, const char *v, bool (*valid)(const char *s),
+                           const char *what) {
         _cleanup_strv_free_ char **l = NULL;
         int r;
 
         if (!*v) {
-                c->jail->supplementary_groups = strv_free(c->jail->supplementary_groups);
+                *field = strv_free(*field);
                 return 0;
         }
         r = split_words(v, &l);
         if (r == -ENOMEM)
                 return oom(c);
         if (r < 0)
-                return bad(c, "unbalanced quotes");
-        STRV_FOREACH(g, l)
-                if (!user_group_name_is_valid(*g))
-                        return bad(c, "'%s' is not a valid group name or id", *g);
-        if (strv_extend_strv(&c->jail->supplementary_groups, l) < 0)
+                return bad(c, "unbalanced quotes or trailing backslash");
+        STRV_FOREACH(w, l)
+                if (!valid(*w))
+                        return bad(c, "'%s' is not a valid %s", *w, what);
+        if (strv_extend_strv(field, l) < 0)
                 return oom(c);
         return 0;
+}
+
+static int parse_supplementary_groups(ParseCtx *c, const char *v) {
+        return parse_word_list(c, &c->jail->supplementary_groups, v, user_group_name_is_valid,
+                               "group name or id");
 }
 
 static int parse_working_directory(ParseCtx *c, const char *v) {
@@ -306,24 +313,8 @@ static int parse_working_directory(ParseCtx *c, const char *v) {
 }
 
 static int parse_environment(ParseCtx *c, const char *v) {
-        _cleanup_strv_free_ char **l = NULL;
-        int r;
-
-        if (!*v) {
-                c->jail->environment = strv_free(c->jail->environment);
-                return 0;
-        }
-        r = split_words(v, &l);
-        if (r == -ENOMEM)
-                return oom(c);
-        if (r < 0)
-                return bad(c, "unbalanced quotes or trailing backslash");
-        STRV_FOREACH(e, l)
-                if (!env_assignment_is_valid(*e))
-                        return bad(c, "'%s' is not a valid assignment (expected KEY=VALUE)", *e);
-        if (strv_extend_strv(&c->jail->environment, l) < 0)
-                return oom(c);
-        return 0;
+        return parse_word_list(c, &c->jail->environment, v, env_assignment_is_valid,
+                               "assignment (expected KEY=VALUE)");
 }
 
 static int parse_capabilities(ParseCtx *c, const char *v) {
