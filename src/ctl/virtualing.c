@@ -4,21 +4,15 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "jail-load.h"
 #include "strv.h"
-
-/* Exit statuses, documented in virtualing(1). */
-enum {
-        EXIT_OK = 0,
-        EXIT_FAILED = 1,  /* an invalid jail, or the operation failed */
-        EXIT_USAGE = 2,   /* bad command line */
-        EXIT_NO_JAIL = 4, /* no such jail, or masked */
-};
 
 static void print_diags(const JailDiags *d) {
         for (size_t i = 0; i < d->n; i++) {
@@ -32,7 +26,7 @@ static bool arg_is_file(const char *a) {
         return strchr(a, '/') || (n > 5 && streq(a + n - 5, ".conf"));
 }
 
-static int complain_locate(const char *name, int r) {
+int complain_locate(const char *name, int r) {
         if (r == -ERFKILL) {
                 fprintf(stderr, "Jail %s is masked.\n", name);
                 return EXIT_NO_JAIL;
@@ -198,18 +192,58 @@ static int verb_cat(int argc, char *argv[]) {
         return ret;
 }
 
+int parse_verb_options(int argc, char *argv[], bool *ret_json, bool *ret_no_legend) {
+        static const struct option options[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "no-legend", no_argument, NULL, 'L' },
+                {}
+        };
+        int c;
+
+        /* argv[0] is the command; optind = 0 makes getopt start afresh, and permuting lets
+         * options follow the arguments too ("status NAME --json") */
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case 'j':
+                        if (!ret_json)
+                                goto unknown;
+                        *ret_json = true;
+                        break;
+                case 'L':
+                        if (!ret_no_legend)
+                                goto unknown;
+                        *ret_no_legend = true;
+                        break;
+                default:
+                unknown:
+                        fprintf(stderr, "%s: unknown option '%s'; see %s %s --help.\n", argv[0], argv[optind - 1],
+                                program_invocation_short_name, argv[0]);
+                        return -EXIT_USAGE;
+                }
+        return optind;
+}
+
 static void help(void) {
         printf("%s [OPTIONS…] COMMAND …\n"
                "\n"
                "Run daemons in chroot jails with resource limits, managed by systemd.\n"
                "\n"
                "Commands:\n"
-               "  verify [NAME|FILE…]   Check jail files; every jail when none is given\n"
-               "  cat NAME…             Show a jail's file and its drop-ins\n"
+               "  list [--json]           List every jail with its state, memory, addresses, events\n"
+               "  status NAME [--json]    Show a jail's files, state, limits, usage and events\n"
+               "  cat NAME…               Show a jail's file and its drop-ins\n"
+               "  verify [NAME|FILE…]     Check jail files; every jail when none is given\n"
+               "  monitor [NAME] [--json] Print the watcher's events as they happen\n"
+               "  set-memory NAME SIZE    Change a running jail's MemoryMax (as root)\n"
                "\n"
                "Options:\n"
-               "  -h --help             Show this help\n"
-               "     --version          Show the version\n"
+               "  -h --help               Show this help; COMMAND --help shows its usage\n"
+               "     --version            Show the version\n"
+               "\n"
+               "Exit status: 0 success, 1 failure or invalid jail, 2 bad command line,\n"
+               "4 no such jail or masked.\n"
                "\n"
                "Jail files are read from $VIRTUALING_CONFIG_PATH, or\n"
                "/etc/virtualing:/run/virtualing:/usr/local/lib/virtualing:/usr/lib/virtualing.\n"
@@ -222,8 +256,12 @@ static const struct {
         int (*run)(int argc, char *argv[]);
         const char *usage;
 } verbs[] = {
-        { "verify", verb_verify, "verify [NAME|FILE…]" },
+        { "list", verb_list, "list [--json] [--no-legend]" },
+        { "status", verb_status, "status NAME [--json]" },
         { "cat", verb_cat, "cat NAME…" },
+        { "verify", verb_verify, "verify [NAME|FILE…]" },
+        { "monitor", verb_monitor, "monitor [NAME] [--json]" },
+        { "set-memory", verb_set_memory, "set-memory NAME SIZE" },
 };
 
 int main(int argc, char *argv[]) {
@@ -234,6 +272,8 @@ int main(int argc, char *argv[]) {
         };
         int c;
 
+        /* the character set only (for "●"): numbers and dates stay as scripts expect them */
+        (void) setlocale(LC_CTYPE, "");
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':

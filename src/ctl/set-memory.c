@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virtualing set-memory NAME SIZE: MemoryMax through the watcher's SetMemoryMax. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bus-util.h"
+#include "ctl.h"
+#include "strv.h"
+
+int verb_set_memory(int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *name, *path;
+        uint64_t bytes;
+        int r, k;
+
+        k = parse_verb_options(argc, argv, NULL, NULL);
+        if (k < 0)
+                return -k;
+        if (argc - k != 2) {
+                fprintf(stderr, "set-memory: expected a jail name and a size.\n");
+                return EXIT_USAGE;
+        }
+        name = argv[k];
+        if (!jail_name_is_valid(name))
+                return complain_locate(name, -EINVAL);
+        r = parse_size(argv[k + 1], SIZE_ALLOW_INFINITY, &bytes);
+        if (r < 0 || bytes == 0) {
+                fprintf(stderr, "'%s' is not a valid size: expected bytes above 0 with an optional K, M, G or T "
+                        "(base 1024), or infinity.\n", argv[k + 1]);
+                return EXIT_USAGE;
+        }
+
+        r = bus_open(&bus);
+        if (r < 0) {
+                fprintf(stderr, "Failed to connect to the system bus: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        /* bus activation may start the watcher here: it is needed for the change */
+        r = sd_bus_call_method(bus, WATCHER_BUS_NAME, WATCHER_MANAGER_PATH, WATCHER_MANAGER_IFACE, "GetJail", &error,
+                               &reply, "s", name);
+        if (r < 0) {
+                if (sd_bus_error_has_name(&error, "org.virtualing1.NoSuchJail")) {
+                        _cleanup_strv_free_ char **dirs = NULL, **dropins = NULL;
+                        _cleanup_free_ char *file = NULL;
+
+                        r = jail_search_path(&dirs);
+                        if (r >= 0)
+                                r = jail_locate(dirs, name, &file, &dropins);
+                        if (r < 0)
+                                return complain_locate(name, r);
+                        fprintf(stderr, "Jail %s is not running: the limit of a stopped jail is its file's MemoryMax= "
+                                "(%s).\n", name, file);
+                        return EXIT_FAILED;
+                }
+                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+                    sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
+                        fprintf(stderr, "The watcher (org.virtualing1) is not running.\n");
+                        return EXIT_FAILED;
+                }
+                fprintf(stderr, "Failed to look up jail %s: %s\n", name, bus_error_text(&error, r));
+                return EXIT_FAILED;
+        }
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0) {
+                fprintf(stderr, "Failed to parse the watcher's reply: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+
+        r = sd_bus_call_method(bus, WATCHER_BUS_NAME, path, WATCHER_JAIL_IFACE, "SetMemoryMax", &error, NULL, "t",
+                               bytes);
+        if (r < 0) {
+                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
+                        fprintf(stderr, "Access denied: only root may change memory limits.\n");
+                else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT))
+                        fprintf(stderr, "Jail %s stopped.\n", name);
+                else
+                        fprintf(stderr, "Failed to set the memory limit of jail %s: %s\n", name,
+                                bus_error_text(&error, r));
+                return EXIT_FAILED;
+        }
+        return EXIT_OK;
+}

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virtualing status NAME: a jail's files, unit state, limits, usage, events and addresses. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-util.h"
+#include "ctl.h"
+#include "strv.h"
+#include "table.h"
+
+typedef struct Status {
+        char *name, *file, **dropins;
+        bool configured, invalid;
+        JailDiags diags;
+        Jail *jail;
+        char **addresses;
+
+        char *unit;
+        bool have_unit; /* systemd answered */
+        UnitInfo u;
+
+        bool watched; /* the watcher watches it */
+        bool have_watcher;
+        WatchedJail w;
+
+        const char *limits_source; /* "watcher", "systemd" or NULL */
+        uint64_t memory_current, memory_max, memory_high;
+        bool have_memory_current, have_memory_max, have_memory_high;
+} Status;
+
+static void status_clear(Status *s) {
+        free(s->name);
+        free(s->file);
+        strv_free(s->dropins);
+        jail_diags_clear(&s->diags);
+        jail_free(s->jail);
+        strv_free(s->addresses);
+        free(s->unit);
+        unit_info_clear(&s->u);
+        watched_jail_clear(&s->w);
+}
+
+static int gather(Status *s, const char *name) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_strv_free_ char **dirs = NULL;
+        int r, locate;
+
+        s->name = strdup(name);
+        if (!s->name)
+                return -ENOMEM;
+
+        r = jail_search_path(&dirs);
+        if (r < 0)
+                return r;
+        locate = jail_locate(dirs, name, &s->file, &s->dropins);
+        if (locate == -ENOMEM)
+                return locate;
+        if (locate == -ERFKILL || locate == -EINVAL)
+                return locate;
+        s->configured = locate >= 0;
+        if (s->configured) {
+                r = jail_load_files(name, s->file, s->dropins, jail_load_flags_default(), &s->jail, &s->diags);
+                if (r == -ENOMEM)
+                        return r;
+                s->invalid = r < 0;
+                for (size_t i = 0; s->jail && i < s->jail->n_addresses; i++) {
+                        char *a = NULL;
+                        r = format_ip_prefix(s->jail->addresses[i].family, &s->jail->addresses[i].address,
+                                             s->jail->addresses[i].prefixlen, &a);
+                        if (r >= 0)
+                                r = strv_consume(&s->addresses, a);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        if (bus_open(&bus) >= 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+                r = watcher_get_jail(bus, name, &s->w, &error);
+                if (r == -ENOMEM)
+                        return r;
+                s->watched = r >= 0;
+                s->have_watcher = r != -ESRCH;
+                sd_bus_error_free(&error);
+        } else
+                bus = NULL;
+
+        if (!s->configured && !s->watched)
+                return locate; /* -ENOENT: unknown */
+
+        s->unit = s->watched && s->w.unit ? strdup(s->w.unit) : jail_unit_name(name);
+        if (!s->unit)
+                return -ENOMEM;
+        if (bus) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+                r = systemd_unit_info(bus, s->unit, true, true, &s->u, &error);
+                if (r == -ENOMEM)
+                        return r;
+                s->have_unit = r >= 0;
+        }
+
+        if (s->watched) {
+                s->limits_source = "watcher";
+                s->memory_current = s->w.memory_current;
+                s->have_memory_current = s->w.have_memory_current;
+                s->memory_max = s->w.memory_max;
+                s->have_memory_max = s->w.have_memory_max;
+                s->memory_high = s->w.memory_high;
+                s->have_memory_high = s->w.have_memory_high;
+        } else if (s->have_unit && s->u.loaded) {
+                s->limits_source = "systemd";
+                s->memory_current = s->u.memory_current;
+                s->have_memory_current = s->u.memory_current != UINT64_MAX;
+                s->memory_max = s->u.memory_max;
+                s->have_memory_max = true;
+                s->memory_high = s->u.memory_high;
+                s->have_memory_high = true;
+        }
+        return 0;
+}
+
+static void json_strv(FILE *f, char * const *l) {
+        fputc('[', f);
+        STRV_FOREACH(p, l) {
+                if (p != l)
+                        fputc(',', f);
+                json_string(f, *p);
+        }
+        fputc(']', f);
+}
+
+static void print_json(const Status *s) {
+        bool unit = s->have_unit;
+
+        fputs("{\"name\":", stdout);
+        json_string(stdout, s->name);
+        fputs(",\"file\":", stdout);
+        json_string(stdout, s->file);
+        fputs(",\"dropins\":", stdout);
+        json_strv(stdout, s->dropins);
+        fputs(",\"valid\":", stdout);
+        fputs(s->configured && !s->invalid ? "true" : "false", stdout);
+        fputs(",\"errors\":[", stdout);
+        for (size_t i = 0; i < s->diags.n; i++) {
+                _cleanup_free_ char *d = jail_diag_format(&s->diags.items[i]);
+                if (i > 0)
+                        fputc(',', stdout);
+                json_string(stdout, d ?: s->diags.items[i].message);
+        }
+        fputs("],\"unit\":", stdout);
+        json_string(stdout, s->unit);
+        fputs(",\"load_state\":", stdout);
+        json_string(stdout, unit ? s->u.load_state : NULL);
+        fputs(",\"active_state\":", stdout);
+        json_string(stdout, unit ? s->u.active_state : NULL);
+        fputs(",\"sub_state\":", stdout);
+        json_string(stdout, unit ? s->u.sub_state : NULL);
+        fputs(",\"main_pid\":", stdout);
+        json_u64(stdout, s->u.main_pid, unit && s->u.main_pid > 0);
+        fputs(",\"active_enter_timestamp\":", stdout);
+        json_u64(stdout, s->u.active_enter_timestamp, unit && s->u.active_enter_timestamp > 0);
+        fputs(",\"limits_source\":", stdout);
+        json_string(stdout, s->limits_source);
+        fputs(",\"memory_current\":", stdout);
+        json_u64(stdout, s->memory_current, s->have_memory_current);
+        fputs(",\"memory_max\":", stdout);
+        json_u64(stdout, s->memory_max, s->have_memory_max);
+        fputs(",\"memory_high\":", stdout);
+        json_u64(stdout, s->memory_high, s->have_memory_high);
+        fputs(",\"cpu_quota_per_sec_usec\":", stdout);
+        json_u64(stdout, s->u.cpu_quota_per_sec_usec, unit && s->u.loaded);
+        fputs(",\"tasks_max\":", stdout);
+        json_u64(stdout, s->u.tasks_max, unit && s->u.loaded);
+        fputs(",\"events\":", stdout);
+        if (s->watched && s->w.have_events) {
+                fputc('{', stdout);
+                for (size_t i = 0; i < s->w.n_events; i++) {
+                        if (i > 0)
+                                fputc(',', stdout);
+                        json_string(stdout, s->w.event_names[i]);
+                        fprintf(stdout, ":%" PRIu64, s->w.event_counts[i]);
+                }
+                fputc('}', stdout);
+        } else
+                fputs("null", stdout);
+        fputs(",\"addresses\":", stdout);
+        json_strv(stdout, s->addresses);
+        fputs(",\"device\":", stdout);
+        json_string(stdout, s->jail ? s->jail->device : NULL);
+        fputs("}\n", stdout);
+}
+
+static const char *on(const char *color) {
+        return colors_enabled() && color ? color : "";
+}
+
+static const char *off(const char *color) {
+        return colors_enabled() && color ? ANSI_NORMAL : "";
+}
+
+static void print_text(const Status *s) {
+        const char *state = s->have_unit ? s->u.active_state : NULL, *color;
+        char b1[FORMAT_BYTES_MAX], b2[FORMAT_BYTES_MAX], b3[FORMAT_BYTES_MAX], ts[FORMAT_TIMESTAMP_MAX];
+
+        color = s->invalid ? ANSI_RED : active_state_color(state);
+        printf("%s%s%s %s - virtualing jail\n", on(color), special_glyph_dot(), off(color), s->name);
+
+        if (!s->configured)
+                printf("     Loaded: no jail file (an ad hoc jail)\n");
+        else if (s->invalid) {
+                printf("     Loaded: %s (%sinvalid%s)\n", s->file, on(ANSI_RED), off(ANSI_RED));
+                for (size_t i = 0; i < s->diags.n; i++) {
+                        _cleanup_free_ char *d = jail_diag_format(&s->diags.items[i]);
+                        printf("             %s\n", d ?: s->diags.items[i].message);
+                }
+        } else
+                printf("     Loaded: %s\n", s->file);
+        STRV_FOREACH(d, s->dropins)
+                printf("%s %s\n", d == s->dropins ? "    Drop-In:" : "            ", *d);
+
+        printf("       Unit: %s\n", s->unit);
+        if (!s->have_unit)
+                printf("     Active: unknown (systemd did not answer)\n");
+        else {
+                uint64_t since = streq(s->u.active_state, "active") || streq(s->u.active_state, "reloading") ?
+                                         s->u.active_enter_timestamp : s->u.inactive_enter_timestamp;
+                format_timestamp(ts, sizeof(ts), since);
+                printf("     Active: %s%s (%s)%s%s%s\n", on(color), s->u.active_state, s->u.sub_state ?: "?",
+                       off(color), ts[0] ? " since " : "", ts);
+                if (s->u.main_pid > 0)
+                        printf("   Main PID: %" PRIu32 "\n", s->u.main_pid);
+        }
+
+        if (s->limits_source) {
+                printf("     Memory: %s", s->have_memory_current ? format_bytes(b1, sizeof(b1), s->memory_current) : "-");
+                if (s->have_memory_max || s->have_memory_high) {
+                        const char *sep = " (";
+                        if (s->have_memory_max && s->memory_max != UINT64_MAX) {
+                                printf("%smax: %s", sep, format_bytes(b2, sizeof(b2), s->memory_max));
+                                sep = ", ";
+                        }
+                        if (s->have_memory_high && s->memory_high != UINT64_MAX) {
+                                printf("%shigh: %s", sep, format_bytes(b3, sizeof(b3), s->memory_high));
+                                sep = ", ";
+                        }
+                        if (!streq(sep, " ("))
+                                putchar(')');
+                }
+                printf(" [%s]\n", s->limits_source);
+        } else if (s->jail && s->jail->memory_max_set)
+                printf("     Memory: - (max: %s) [jail file]\n", format_bytes(b2, sizeof(b2), s->jail->memory_max));
+        if (s->have_unit && s->u.loaded && s->u.cpu_quota_per_sec_usec != UINT64_MAX)
+                printf("  CPU quota: %.1f%%\n", (double) s->u.cpu_quota_per_sec_usec / 10000.0);
+        if (s->have_unit && s->u.loaded && s->u.tasks_max != UINT64_MAX)
+                printf("  Tasks max: %" PRIu64 "\n", s->u.tasks_max);
+
+        if (s->watched && s->w.have_events) {
+                uint64_t total = watched_jail_events_total(&s->w);
+                printf("     Events: %s%" PRIu64 "%s", on(total > 0 ? ANSI_YELLOW : NULL), total,
+                       off(total > 0 ? ANSI_YELLOW : NULL));
+                const char *sep = " (";
+                for (size_t i = 0; i < s->w.n_events; i++)
+                        if (s->w.event_counts[i] > 0) {
+                                printf("%s%s=%" PRIu64, sep, s->w.event_names[i], s->w.event_counts[i]);
+                                sep = " ";
+                        }
+                printf("%s\n", streq(sep, " ") ? ")" : "");
+        } else
+                printf("     Events: - (%s)\n", s->have_watcher ? "not running" : "the watcher is not running");
+
+        STRV_FOREACH(a, s->addresses)
+                printf("%s %s%s%s\n", a == s->addresses ? "    Address:" : "            ", *a,
+                       s->jail && s->jail->device ? " on " : "", s->jail && s->jail->device ? s->jail->device : "");
+}
+
+int verb_status(int argc, char *argv[]) {
+        _cleanup_(status_clear) Status s = {};
+        bool json = false;
+        int r, k;
+
+        k = parse_verb_options(argc, argv, &json, NULL);
+        if (k < 0)
+                return -k;
+        if (argc - k != 1) {
+                fprintf(stderr, "status: expected exactly one jail name.\n");
+                return EXIT_USAGE;
+        }
+        if (!jail_name_is_valid(argv[k]))
+                return complain_locate(argv[k], -EINVAL);
+        r = gather(&s, argv[k]);
+        if (r == -ENOMEM) {
+                fprintf(stderr, "Out of memory.\n");
+                return EXIT_FAILED;
+        }
+        if (r < 0)
+                return complain_locate(argv[k], r);
+        if (json)
+                print_json(&s);
+        else
+                print_text(&s);
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+}
