@@ -73,7 +73,7 @@ static int load_file_arg(const char *arg, Jail **ret, JailDiags *diags) {
         return jail_load_files(name, arg, dropins, jail_load_flags_default(), ret, diags);
 }
 
-static int verify_one(const char *arg) {
+int load_jail_arg(const char *arg, Jail **ret) {
         _cleanup_(jail_freep) Jail *j = NULL;
         _cleanup_(jail_diags_clearp) JailDiags diags = {};
         int r;
@@ -92,7 +92,13 @@ static int verify_one(const char *arg) {
         }
         if (r < 0)
                 return complain_locate(arg, r);
+        if (ret)
+                *ret = TAKE_PTR(j);
         return EXIT_OK;
+}
+
+static int verify_one(const char *arg) {
+        return load_jail_arg(arg, NULL);
 }
 
 static int verb_verify(int argc, char *argv[]) {
@@ -237,13 +243,14 @@ static void help(void) {
                "  verify [NAME|FILE…]     Check jail files; every jail when none is given\n"
                "  monitor [NAME] [--json] Print the watcher's events as they happen\n"
                "  set-memory NAME SIZE    Change a running jail's MemoryMax (as root)\n"
+               "  run NAME|FILE           Run a jail in the foreground as a transient scope (as root)\n"
                "\n"
                "Options:\n"
                "  -h --help               Show this help; COMMAND --help shows its usage\n"
                "     --version            Show the version\n"
                "\n"
                "Exit status: 0 success, 1 failure or invalid jail, 2 bad command line,\n"
-               "4 no such jail or masked.\n"
+               "4 no such jail or masked; run: the jailed command's status (see virtualing(1)).\n"
                "\n"
                "Jail files are read from $VIRTUALING_CONFIG_PATH, or\n"
                "/etc/virtualing:/run/virtualing:/usr/local/lib/virtualing:/usr/lib/virtualing.\n"
@@ -262,6 +269,7 @@ static const struct {
         { "verify", verb_verify, "verify [NAME|FILE…]" },
         { "monitor", verb_monitor, "monitor [NAME] [--json]" },
         { "set-memory", verb_set_memory, "set-memory NAME SIZE" },
+        { "run", verb_run, "run NAME|FILE" },
 };
 
 int main(int argc, char *argv[]) {

@@ -900,7 +900,7 @@ class Test:
             return sorted(x for x in p.stdout.splitlines() if x)
 
         got = complete('virtualing ')
-        T.ok(got == sorted(['list', 'status', 'cat', 'verify', 'monitor', 'set-memory', '--help', '--version']),
+        T.ok(got == sorted(['list', 'status', 'cat', 'verify', 'monitor', 'set-memory', 'run', '--help', '--version']),
              'completion: the commands', got)
         got = complete('virtualing status ')
         T.ok(got == ['bad', 'db', 'web'], 'completion: jail names for status, the masked one left out', got)
