@@ -317,7 +317,7 @@ static void notify_ready(int fd, const char *command) {
                 return;
         n = snprintf(msg, sizeof(msg), "READY=1\nSTATUS=Jail built, executing %s", command);
         if (n > 0 && send(fd, msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1, MSG_NOSIGNAL) < 0)
-                fprintf(stderr, "virtualing-helper: telling systemd the jail is ready: %m\n");
+                fprintf(stderr, "%s: telling systemd the jail is ready: %m\n", program_invocation_short_name);
 }
 
 int jail_exec(const Jail *j) {
@@ -341,7 +341,7 @@ int jail_exec(const Jail *j) {
 
         notify_fd = notify_open();
         if (notify_fd < 0 && notify_fd != -EBADF)
-                fprintf(stderr, "virtualing-helper: connecting to $NOTIFY_SOCKET: %s\n", strerror(-notify_fd));
+                fprintf(stderr, "%s: connecting to $NOTIFY_SOCKET: %s\n", program_invocation_short_name, strerror(-notify_fd));
 
         /* explicit modes everywhere below; the daemon gets the umask we were given */
         old_umask = umask(0);
@@ -353,8 +353,8 @@ int jail_exec(const Jail *j) {
                 /* its owner controls what root would run there (ld.so.preload, the binaries):
                  * root in such a tree is the owner's root, on the host too */
                 fprintf(stderr,
-                        "virtualing-helper: refusing to run as root in %s: it is not owned by root or is writable by "
-                        "others; set User= to an unprivileged user\n",
+                        "%s: refusing to run as root in %s: it is not owned by root or is writable by "
+                        "others; set User= to an unprivileged user\n", program_invocation_short_name,
                         j->root);
                 r = HELPER_EXIT_USER;
         }

@@ -47,12 +47,12 @@ static int fail_in_jail(int status, const char *what, const char *rel, int r) {
 
         snprintf(path, sizeof(path), "/%s", skip_slashes(rel));
         if (r == -ELOOP) {
-                fprintf(stderr, "virtualing-helper: %s %s: a symlink inside the jail, refusing to follow it\n", what,
+                fprintf(stderr, "%s: %s %s: a symlink inside the jail, refusing to follow it\n", program_invocation_short_name, what,
                         path);
                 return status;
         }
         if (r == -EXDEV) {
-                fprintf(stderr, "virtualing-helper: %s %s: crosses a mount point or leaves the jail, refusing\n", what,
+                fprintf(stderr, "%s: %s %s: crosses a mount point or leaves the jail, refusing\n", program_invocation_short_name, what,
                         path);
                 return status;
         }
