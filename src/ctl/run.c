@@ -168,6 +168,9 @@ static int start_scope(Run *run, sd_bus *bus, sd_bus_slot **ret_slot) {
         if (r >= 0)
                 r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Slice", "s", "virtualing.slice", "Description", "s",
                                           description, "PIDs", "au", 1, (uint32_t) run->child);
+        /* a scope that ended badly (an OOM kill) must not block the next run of the jail */
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
         if (r >= 0)
                 r = jail_properties_append(run->jail, m); /* the generator's table */
         if (r >= 0)

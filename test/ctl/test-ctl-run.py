@@ -465,15 +465,18 @@ class Test:
         props = call.get('props', [])
         T.ok(call.get('name') == unit and call.get('mode') == 'fail' and call.get('aux') == [],
              f'{desc}: StartTransientUnit("{unit}", "fail", …, [])', call)
-        head = {p[0]: p[1:] for p in props if p[0] in ('Slice', 'Description', 'PIDs')}
+        scope_keys = ('Slice', 'Description', 'PIDs', 'CollectMode')
+        head = {p[0]: p[1:] for p in props if p[0] in scope_keys}
         T.ok(head.get('Slice') == ['s', 'virtualing.slice'] and
              head.get('Description') == ['s', f'virtualing jail {name} (run)'] and
+             head.get('CollectMode') == ['s', 'inactive-or-failed'] and
              head.get('PIDs', [''])[0] == 'au' and len(head['PIDs'][1]) == 1,
-             f'{desc}: Slice=virtualing.slice, Description, PIDs one pid (au)', props)
-        rest = [p for p in props if p[0] not in ('Slice', 'Description', 'PIDs')]
+             f'{desc}: Slice=virtualing.slice, Description, CollectMode=inactive-or-failed, PIDs one pid (au)',
+             props)
+        rest = [p for p in props if p[0] not in scope_keys]
         T.ok(rest == expected and len(expected) >= 5,
              f'{desc}: exactly the generator\'s properties, with their D-Bus types', {'got': rest, 'want': expected})
-        T.ok(len(props) == len(rest) + 3, f'{desc}: nothing else (no AddRef, no second Slice)', props)
+        T.ok(len(props) == len(rest) + len(scope_keys), f'{desc}: nothing else (no AddRef, no second Slice)', props)
         return head.get('PIDs', [None, [None]])[1][0]
 
     def main_run(self):
