@@ -5,7 +5,8 @@
 # prints the TAP of the scenarios that ran inside (test/vm/guest/vmtest.sh).
 #
 #   test/vm/run.sh            every scenario, TAP on stdout (meson protocol 'tap')
-#   test/vm/run.sh --demo     the apache jail and the OOM kill, told readably
+#   test/vm/run.sh --demo     the apache jail, an OOM kill as D-Bus signals and a hook
+#                             run, and elastic memory, told readably
 #   test/vm/run.sh --keep     keep the work directory (disk image, logs) for a look
 #   test/vm/run.sh --debug SCRIPT   run SCRIPT in the VM before the scenarios, its
 #                             output as TAP comments (to look around in the VM)
@@ -117,8 +118,12 @@ if ! { run_child timeout "$(remaining)" meson setup "$work/build" "$src" --prefi
         bail "building or installing the project failed"
 fi
 stage=$work/stage
-for f in usr/libexec/virtualing/virtualing-helper; do
+for f in usr/libexec/virtualing/virtualing-helper usr/libexec/virtualing/virtualing-watcher; do
         [ -x "$stage/$f" ] || bail "meson install did not produce /$f"
+done
+# where the VM's dbus-daemon reads the policy and the activation files (--prefix=/usr)
+for f in usr/share/dbus-1/system.d/org.virtualing1.conf usr/share/dbus-1/system-services/org.virtualing1.service; do
+        [ -s "$stage/$f" ] || bail "meson install did not produce /$f, where the system bus looks"
 done
 gen=$(find "$stage" -path '*/systemd/system-generators/virtualing-generator' | head -n 1)
 tpl=$(find "$stage" -path '*/systemd/system/virtualing@.service' | head -n 1)
@@ -163,6 +168,7 @@ done < <(find "$stage" -type f -perm -u+x)
 # the scenarios, their unit, and a jail that must come up at boot
 install -d "$root/usr/local/lib/virtualing-vmtest" "$root/etc/virtualing" "$root/srv/jails"
 install -m 0755 "$here/guest/vmtest.sh" "$root/usr/local/lib/virtualing-vmtest/vmtest.sh"
+install -m 0755 "$here/guest/signals.py" "$root/usr/local/lib/virtualing-vmtest/signals.py"
 install -m 0644 "$here/guest/lighttpd-jail.conf" "$root/usr/local/lib/virtualing-vmtest/lighttpd-jail.conf"
 install -m 0644 "$here/guest/virtualing-vmtest.service" "$root/etc/systemd/system/virtualing-vmtest.service"
 install -d "$root/etc/systemd/system/multi-user.target.wants"

@@ -6,8 +6,13 @@
 # boot log. When done (or on any exit) it powers the VM off.
 #
 # The kernel command line chooses what runs: virtualing.vmtest=all (default: every
-# scenario) or virtualing.vmtest=demo (the apache jail and the OOM kill, told in
-# plain words around the TAP lines of their checks).
+# scenario) or virtualing.vmtest=demo (the apache jail, the OOM kill as D-Bus signals
+# and a hook run, and elastic memory, told in plain words around the TAP lines of
+# their checks).
+#
+# A subscriber listens to the watcher's signals for the whole run: "busctl monitor
+# --json=short" on /org/virtualing1, its output read by signals.py. The hooks of the
+# jails are /usr/local/sbin/vmtest-hook, which appends its environment to a file.
 set -u
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH SYSTEMD_PAGER='' SYSTEMD_COLORS=0 LC_ALL=C.UTF-8
@@ -25,6 +30,13 @@ done
 
 slice=/sys/fs/cgroup/virtualing.slice
 vip=192.0.2.30
+run=/run/vmtest
+sigfile=$run/signals.json
+hook=/usr/local/sbin/vmtest-hook
+monpid=
+# the journal's MESSAGE_IDs of the watcher's memory events and usage crossings (virtualing-watcher(8))
+msgid_memory=ed40ed95db114bcea3d500e20aa8a6fd
+msgid_usage=aff3d53d3f3d47acb1e565ca3f10faa3
 n=0
 failed=0
 units=()
@@ -109,6 +121,38 @@ jail() {
 }
 reload() { check "systemctl daemon-reload succeeds${1:+ ($1)}" sc daemon-reload; }
 
+# ---------------------------------------------------------------- signals and hooks
+# jpath NAME: the object path of a jail (names of letters only need no escaping)
+jpath() { echo "/org/virtualing1/jail/$1"; }
+# sigs MEMBER [PATH]: the signals the subscriber received so far, "MEMBER ARG..." a line
+sigs() { python3 "$here/signals.py" "$sigfile" "$@" 2>&1; }
+psigs() { python3 "$here/signals.py" --pretty "$sigfile" "$@" 2>&1; }
+# has_sig MEMBER PATH ERE: one of those signals matches the regular expression
+has_sig() { sigs "$1" "$2" | grep -qE -- "$3"; }
+wait_sig() { wait_for "$1" has_sig "$2" "$3" "$4"; }
+# hook_runs FILE: how many runs of vmtest-hook wrote to FILE
+hook_runs() { grep -c '^-- run$' "$1" 2>/dev/null || true; }
+# hook_var FILE RUN VAR: the variable VAR in the environment of run RUN (from 1)
+hook_var() {
+        awk -v run="$2" -v var="$3" '/^-- run$/ { r++; next }
+                r == run && index($0, var "=") == 1 { print substr($0, length(var) + 2) }' "$1" 2>/dev/null
+}
+# check_hook_env DESC FILE RUN VAR=VALUE...: a run of the hook had exactly these values
+check_hook_env() {
+        local d=$1 f=$2 r=$3 kv bad=()
+        shift 3
+        for kv in "$@"; do
+                [ "$(hook_var "$f" "$r" "${kv%%=*}")" = "${kv#*=}" ] || bad+=("expected $kv")
+        done
+        if [ ${#bad[@]} = 0 ]; then
+                ok "$d"
+        else
+                notok "$d" "${bad[@]}" "run $r of the hook in $f:" "$(cat "$f" 2>&1)"
+        fi
+}
+# is_num VALUE: a decimal number
+is_num() { [[ $1 =~ ^[0-9]+$ ]]; }
+
 finish() {
         local u
         if [ $failed -gt 0 ]; then
@@ -124,6 +168,12 @@ finish() {
                         echo "---- generator, helper and OOM messages"
                         journalctl -b --no-pager -o short-monotonic |
                                 grep -E 'virtualing-(generator|helper)|oom-kill:|Killed process' | tail -n 40
+                        echo "---- journalctl -u virtualing-watcher -t virtualing-watcher"
+                        journalctl -b --no-pager -o short-monotonic -u virtualing-watcher -t virtualing-watcher |
+                                tail -n 60
+                        echo "---- the last signals the subscriber received"
+                        psigs | tail -n 30
+                        cat "$run/monitor.err" 2>/dev/null
                 } 2>&1 | comment
         fi
         out "1..$n"
@@ -131,6 +181,7 @@ finish() {
         sync
         sleep 1
         exec 3>&-
+        [ -n "$monpid" ] && kill "$monpid" 2>/dev/null
         systemctl poweroff --no-block || poweroff -f
 }
 trap finish EXIT
@@ -148,6 +199,30 @@ setup() {
         token="served from a Bind= by the apache jail, $(cat /proc/sys/kernel/random/uuid)"
         printf '<h1>hello from virtualing</h1>\n<p>%s</p>\n' "$token" >/srv/www/index.html
         install -m 0644 "$here/lighttpd-jail.conf" /etc/virtualing-vmtest/lighttpd/jail.conf
+
+        # the hook of the test jails: root's, 0755, as the watcher demands
+        mkdir -p "$run"
+        install -o root -g root -m 0755 /dev/stdin "$hook" <<'EOF'
+#!/bin/sh
+# vmtest-hook FILE: a hook of the test jails. Appends its environment to FILE and
+# says what happened on its standard output (the journal, as virtualing-hook-JAIL).
+{ echo "-- run"; env | sort; } >>"$1"
+echo "hook ran: $VIRTUALING_EVENT in jail $VIRTUALING_JAIL ($VIRTUALING_UNIT), count $VIRTUALING_COUNT," \
+        "memory.current $VIRTUALING_MEMORY_CURRENT of memory.max $VIRTUALING_MEMORY_MAX" \
+        "${VIRTUALING_DIRECTION:+(usage went $VIRTUALING_DIRECTION past $VIRTUALING_THRESHOLD)}"
+EOF
+        # the subscriber: every signal under /org/virtualing1, one JSON line each
+        : >"$sigfile"
+        stdbuf -oL busctl monitor --json=short --match "type='signal',path_namespace='/org/virtualing1'" \
+                >>"$sigfile" 2>"$run/monitor.err" &
+        monpid=$!
+        # a signal of our own under the watched path proves that it listens
+        wait_for 20 sh -c 'busctl emit /org/virtualing1/vmtest org.virtualing1.VmTest Ping &&
+                grep -q Ping "$0"' "$sigfile"
+        check_grep "a subscriber (busctl monitor --json=short) receives signals under /org/virtualing1" \
+                "Ping" "$(sigs Ping /org/virtualing1/vmtest)"
+        say "(a subscriber listens to virtualing-watcher's signals from now on:" \
+                " busctl monitor --json=short --match \"type='signal',path_namespace='/org/virtualing1'\")"
 }
 
 # ---------------------------------------------------------------- WantedBy= at boot
@@ -305,16 +380,19 @@ EOF
         check_grep "the good jails still get their drop-in (good)" \
                 "/run/systemd/generator/virtualing@good.service.d/50-virtualing.conf" "$(systemctl cat virtualing@good 2>&1)"
         check "the broken jail gets none" test ! -e /run/systemd/generator/virtualing@broken.service.d/50-virtualing.conf
-        check_grep "the generator's warning (kmsg) names file:line and key" \
-                "virtualing-generator[" \
-                "$(journalctl -b --no-pager -o short --since "$since" 2>&1 | grep -F "/etc/virtualing/broken.conf:6: [Resources] CPUQuota=30:")"
+        check_grep "the generator's warning is in the journal (kmsg, warning) with file:line and key" \
+                "/etc/virtualing/broken.conf:6: [Resources] CPUQuota=30: expected a percentage" \
+                "$(journalctl -b -k -t virtualing-generator -p warning --no-pager -o cat --since "$since" 2>&1)"
 
-        local rc
-        sc start virtualing@broken
+        local rc o
+        o=$(sc start virtualing@broken 2>&1)
         rc=$?
-        wait_for 30 state_is virtualing@broken failed
-        check_eq "systemctl start virtualing@broken: the unit fails" failed "$(prop virtualing@broken ActiveState)"
-        say "  (systemctl start returned $rc; the unit is Type=exec, so the start job is done once the helper runs)"
+        if [ $rc != 0 ]; then
+                ok "systemctl start virtualing@broken fails (status $rc: the helper never said READY=1)"
+        else
+                notok "systemctl start virtualing@broken fails" "it returned 0 (Type=notify: the start job must fail)" "$o"
+        fi
+        check_eq "the unit is failed" failed "$(prop virtualing@broken ActiveState)"
         check_eq "the helper exits with status 3 (invalid jail)" 3 "$(prop virtualing@broken ExecMainStatus)"
         check_grep "the unit's journal has the helper's message with file:line" \
                 "virtualing-helper: /etc/virtualing/broken.conf:6: [Resources] CPUQuota=30: expected a percentage" \
@@ -373,28 +451,129 @@ EOF
         check "and stops" sc stop virtualing@spin
 }
 
-# ---------------------------------------------------------------- the OOM kill
-scenario_oom() {
-        say "" "== a memory hog with MemoryMax=32M (no swap) is OOM-killed"
-        jail hog <<'EOF'
-# python3 waits 4 s, then allocates 1 MiB at a time until the kernel kills it
+# ---------------------------------------------------------------- the watcher itself
+owner() { busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.virtualing1 2>&1; }
+
+scenario_watcher() {
+        say "" "== virtualing-watcher: started with the jails, and by D-Bus activation"
+        local u=virtualing-watcher.service o
+        check "the bus policy and the activation file are where the system bus reads them" \
+                test -s /usr/share/dbus-1/system.d/org.virtualing1.conf -a \
+                -s /usr/share/dbus-1/system-services/org.virtualing1.service
+        check_eq "virtualing-watcher is active after boot (virtualing@atboot wants it)" active "$(prop $u ActiveState)"
+        check_eq "it owns org.virtualing1 on the system bus" "b true" "$(owner)"
+        check "systemctl stop virtualing-watcher succeeds" sc stop $u
+        check_eq "then nobody owns org.virtualing1" "b false" "$(owner)"
+        o=$(runuser -u nobody -- busctl call org.virtualing1 /org/virtualing1 org.virtualing1.Manager ListJails 2>&1)
+        check_grep "ListJails as nobody starts it by D-Bus activation, and it finds the running jail atboot" \
+                '"atboot" "/org/virtualing1/jail/atboot"' "$o"
+        check_eq "virtualing-watcher is active again (activated by the bus)" active "$(prop $u ActiveState)"
+
+        check "systemctl stop virtualing-watcher succeeds" sc stop $u
+        jail limits <<'EOF'
 [Jail]
-Root=/srv/jails/hog
-Exec=/usr/bin/python3 -c "import time; time.sleep(4); b = []; [b.append(b'x' * (1 << 20)) for _ in iter(int, 1)]"
+Root=/srv/jails/limits
+Exec=/bin/sleep infinity
 
 [Resources]
-MemoryMax=32M
+MemoryMax=64M
+EOF
+        reload
+        check "systemctl start virtualing@limits succeeds" sc start virtualing@limits
+        check_eq "starting a jail started the watcher (Wants= and After= of virtualing@.service)" \
+                active "$(prop $u ActiveState)"
+        wait_sig 30 JailAdded /org/virtualing1 '^JailAdded limits /org/virtualing1/jail/limits$'
+        check_grep "the subscriber received JailAdded for it" "JailAdded limits /org/virtualing1/jail/limits" \
+                "$(sigs JailAdded /org/virtualing1)"
+}
+
+# ---------------------------------------------------------------- D-Bus access
+scenario_dbus() {
+        say "" "== the D-Bus API: anyone reads, only root sets limits"
+        local u=virtualing@limits.service p o rc
+        p=$(jpath limits)
+        o=$(runuser -u nobody -- busctl introspect org.virtualing1 "$p" 2>&1)
+        if printf '%s\n' "$o" | grep -qE '^\.MemoryMax +property +t +67108864 '; then
+                ok "busctl introspect of the jail's object works as nobody (MemoryMax 67108864)"
+        else
+                notok "busctl introspect of the jail's object works as nobody" "$o"
+        fi
+        o=$(runuser -u nobody -- busctl get-property org.virtualing1 "$p" org.virtualing1.Jail Name Unit MemoryMax 2>&1)
+        check_eq "busctl get-property Name Unit MemoryMax works as nobody" \
+                "$(printf '%s\n' 's "limits"' 's "virtualing@limits.service"' 't 67108864')" "$o"
+
+        o=$(runuser -u nobody -- busctl call org.virtualing1 "$p" org.virtualing1.Jail SetMemoryMax t 134217728 2>&1)
+        rc=$?
+        if [ $rc != 0 ]; then
+                ok "busctl call SetMemoryMax as nobody fails ($o)"
+        else
+                notok "busctl call SetMemoryMax as nobody fails" "it succeeded" "$o"
+        fi
+        o=$(runuser -u nobody -- dbus-send --system --print-reply --dest=org.virtualing1 "$p" \
+                org.virtualing1.Jail.SetMemoryMax uint64:134217728 2>&1)
+        check_grep "the error is org.freedesktop.DBus.Error.AccessDenied (dbus-send as nobody)" \
+                "Error org.freedesktop.DBus.Error.AccessDenied" "$o"
+        check_eq "memory.max is unchanged" 67108864 "$(cgfile $u memory.max)"
+
+        check "busctl call SetMemoryMax t 134217728 as root succeeds" \
+                busctl call org.virtualing1 "$p" org.virtualing1.Jail SetMemoryMax t 134217728
+        check_eq "memory.max is 134217728" 134217728 "$(cgfile $u memory.max)"
+        check_eq "systemd's MemoryMax says so too (SetUnitProperties)" 134217728 "$(prop $u MemoryMax)"
+        wait_sig 10 MemoryLimitChanged "$p" '^MemoryLimitChanged 67108864 134217728 set$'
+        check_eq "the subscriber received MemoryLimitChanged(67108864, 134217728, set)" \
+                "MemoryLimitChanged 67108864 134217728 set" "$(sigs MemoryLimitChanged "$p")"
+        check_eq "busctl get-property MemoryMax as nobody shows it" "t 134217728" \
+                "$(runuser -u nobody -- busctl get-property org.virtualing1 "$p" org.virtualing1.Jail MemoryMax 2>&1)"
+
+        local m=/run/virtualing/metrics.prom
+        wait_for 10 grep -qxF 'virtualing_jail_memory_max_bytes{jail="limits"} 134217728' $m
+        o=$(cat $m 2>&1)
+        check_grep "$m has the new limit" 'virtualing_jail_memory_max_bytes{jail="limits"} 134217728' "$o"
+        check_grep "$m has the jail's counters" 'virtualing_jail_events_total{jail="limits",event="oom_kill"} 0' "$o"
+        say "\$ grep limits $m" "$(grep -F 'jail="limits"' $m | sed 's/^/  /')"
+
+        check "and stops" sc stop $u
+        wait_sig 10 JailRemoved /org/virtualing1 '^JailRemoved limits '
+        check_grep "the subscriber received JailRemoved for it" "JailRemoved limits /org/virtualing1/jail/limits" \
+                "$(sigs JailRemoved /org/virtualing1)"
+        sc revert $u >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------- the OOM kill, as signals and a hook run
+# first_line PATTERN: the number of the first line of stdin matching the ERE, or 0
+first_line() { grep -nE -m1 -- "$1" | cut -d: -f1 | grep . || echo 0; }
+
+scenario_oom() {
+        say "" "== a memory event turned into a D-Bus signal and a hook run:" \
+                "   a memory hog with MemoryHigh=47M, MemoryMax=48M (no swap) is OOM-killed"
+        local env=$run/hog.env
+        rm -f "$env"
+        jail hog <<EOF
+# python3 waits 2 s, then allocates 1 MiB at a time until the kernel kills it
+[Jail]
+Root=/srv/jails/hog
+Exec=/usr/bin/python3 -c "import time; time.sleep(2); b = []; [b.append(b'x' * (1 << 20)) for _ in iter(int, 1)]"
+
+[Resources]
+MemoryHigh=47M
+MemoryMax=48M
 MemorySwapMax=0
+
+[Events]
+# a root-owned 0755 script: appends its environment to the file
+OnOOMKill=$hook $env
 EOF
         say "--- /etc/virtualing/hog.conf" "$(grep -v '^#' /etc/virtualing/hog.conf)"
         reload
-        local before after u=virtualing@hog.service
+        local before after u=virtualing@hog.service p max=50331648 ev line e count cur mx s
+        p=$(jpath hog)
         before=$(awk '$1 == "oom_kill" { print $2 }' "$slice/memory.events")
         say "" "\$ systemctl start virtualing@hog"
         check "systemctl start virtualing@hog succeeds" sc start $u
-        check_eq "memory.max is MemoryMax=32M" 33554432 "$(cgfile $u memory.max)"
+        check_eq "memory.max is MemoryMax=48M" $max "$(cgfile $u memory.max)"
+        check_eq "memory.high is MemoryHigh=47M" 49283072 "$(cgfile $u memory.high)"
         check_eq "memory.swap.max is MemorySwapMax=0" 0 "$(cgfile $u memory.swap.max)"
-        wait_for 120 not_active $u
+        wait_for 180 not_active $u
         check_eq "the unit failed with Result=oom-kill" "failed oom-kill" "$(prop $u ActiveState) $(prop $u Result)"
         after=$(awk '$1 == "oom_kill" { print $2 }' "$slice/memory.events")
         if [ "${after:-0}" -ge $((${before:-0} + 1)) ] 2>/dev/null; then
@@ -410,10 +589,210 @@ EOF
         say "\$ systemctl show -p ActiveState -p Result virtualing@hog" \
                 "  ActiveState=$(prop $u ActiveState)" "  Result=$(prop $u Result)"
         say "kernel:" "$(printf '%s\n' "$kmsg" | sed 's/^/  /')"
-        local watcher
-        watcher=$(journalctl -b --no-pager -o cat -t virtualing-watcher 2>/dev/null | grep -F "Jail hog" | tail -n 6)
-        [ -n "$watcher" ] && say "virtualing-watcher (journal):" "$(printf '%s\n' "$watcher" | sed 's/^/  /')"
+
+        # the signals: the watcher reports a jail's last events before JailRemoved
+        wait_sig 30 JailRemoved /org/virtualing1 '^JailRemoved hog '
+        s=$(sigs MemoryEvent "$p")
+        for ev in high max oom oom_kill; do
+                line=$(printf '%s\n' "$s" | grep -m1 "^MemoryEvent $ev ")
+                read -r _ e count cur mx <<<"$line"
+                if [ -n "$line" ] && is_num "$count" && [ "$count" -ge 1 ] && is_num "$cur" && [ "$mx" = $max ]; then
+                        ok "the subscriber received MemoryEvent $ev (count $count, memory_current $cur, memory_max $mx)"
+                else
+                        notok "the subscriber received MemoryEvent $ev with count >= 1 and memory_max $max" \
+                                "first $ev signal: ${line:-none}" "every MemoryEvent of hog:" "$s"
+                fi
+        done
+        local hi kill gone all
+        all=$(psigs)
+        gone=$(printf '%s\n' "$all" | first_line '  JailRemoved\(name=hog,')
+        kill=$(printf '%s\n' "$all" | grep -nF "$p  MemoryEvent(" | tail -n 1 | cut -d: -f1)
+        if [ "$gone" -gt 0 ] && [ "${kill:-0}" -gt 0 ] && [ "$kill" -lt "$gone" ]; then
+                ok "its last MemoryEvent (signal $kill) came before JailRemoved (signal $gone)"
+        else
+                notok "its last MemoryEvent came before JailRemoved" "last MemoryEvent: signal $kill, JailRemoved: signal $gone" \
+                        "$(printf '%s\n' "$all" | tail -n 8)"
+        fi
+        hi=$(printf '%s\n' "$s" | first_line '^MemoryEvent high ')
+        kill=$(printf '%s\n' "$s" | first_line '^MemoryEvent oom_kill ')
+        if [ "$hi" -gt 0 ] && [ "$kill" -gt 0 ] && [ "$hi" -lt "$kill" ]; then
+                ok "a high event (signal $hi) came before the oom_kill (signal $kill)"
+        else
+                notok "a high event came before the oom_kill" "high: signal $hi, oom_kill: signal $kill" "$s"
+        fi
+        say "" "The subscriber received $(printf '%s\n' "$s" | grep -c .) MemoryEvent signals from $p:" \
+                "$(printf '%s\n' "$s" | awk '{ n[$2]++; c[$2] += $3 }
+                        END { printf "  %-9s %8s %14s\n", "event", "signals", "sum of counts"
+                              split("high max oom oom_kill oom_group_kill", e, " ")
+                              for (i = 1; i <= 5; i++) if (n[e[i]]) printf "  %-9s %8d %14d\n", e[i], n[e[i]], c[e[i]] }')" \
+                "the first of each, in the order they came:" \
+                "$(psigs MemoryEvent "$p" | awk '{ e = $2; sub(/,.*/, "", e) } !seen[e]++' | sed 's/^/  /')"
+
+        # the hook
+        wait_for 30 test -s "$env"
+        if [ "$(hook_runs "$env")" -ge 1 ]; then
+                ok "the OnOOMKill hook ran ($(hook_runs "$env") time(s))"
+        else
+                notok "the OnOOMKill hook ran" "no run in $env" "$(journalctl -b --no-pager -o cat -u virtualing-watcher | tail -n 10)"
+        fi
+        check_hook_env "its environment names the jail, its unit and cgroup, the event and memory.max" "$env" 1 \
+                VIRTUALING_JAIL=hog VIRTUALING_UNIT=$u VIRTUALING_CGROUP=/virtualing.slice/$u \
+                VIRTUALING_EVENT=oom_kill VIRTUALING_MEMORY_MAX=$max
+        count=$(hook_var "$env" 1 VIRTUALING_COUNT)
+        cur=$(hook_var "$env" 1 VIRTUALING_MEMORY_CURRENT)
+        if is_num "$count" && [ "$count" -ge 1 ] && is_num "$cur"; then
+                ok "and VIRTUALING_COUNT=$count, VIRTUALING_MEMORY_CURRENT=$cur"
+        else
+                notok "VIRTUALING_COUNT >= 1 and VIRTUALING_MEMORY_CURRENT a number" "$(cat "$env")"
+        fi
+        line=$(awk '/^-- run$/ { r++; next } r == 1' "$env" | grep -vE '^(PATH|PWD|VIRTUALING_[A-Z_]+)=')
+        check_eq "and nothing else but PATH (a clean environment)" "" "$line"
+        wait_for 10 sh -c "journalctl -b --no-pager -o cat -t virtualing-hook-hog | grep -q 'hook ran: oom_kill'"
+        local hookout
+        hookout=$(journalctl -b --no-pager -o cat -t virtualing-hook-hog 2>&1)
+        check_grep "the hook's output is in the journal (virtualing-hook-hog)" "hook ran: oom_kill in jail hog" "$hookout"
+        say "" "The OnOOMKill hook ran; its output, from journalctl -t virtualing-hook-hog:" \
+                "$(printf '%s\n' "$hookout" | sed 's/^/  /')" \
+                "and the environment it wrote to $env:" \
+                "$(awk '/^-- run$/ { r++; next } r == 1' "$env" | grep '^VIRTUALING_' | sed 's/^/  /')"
+
+        # the journal entries
+        local j
+        j=$(journalctl -b --no-pager -o verbose MESSAGE_ID=$msgid_memory VIRTUALING_JAIL=hog VIRTUALING_EVENT=oom_kill 2>&1 |
+                sed 's/^ *//')
+        for f in MESSAGE_ID=$msgid_memory VIRTUALING_UNIT=$u VIRTUALING_MEMORY_MAX=$max PRIORITY=4; do
+                check_grep "the watcher's journal entry for the oom_kill has $f" "$f" "$j"
+        done
+        say "" "\$ journalctl -o verbose VIRTUALING_JAIL=hog VIRTUALING_EVENT=oom_kill   (some fields)" \
+                "$(printf '%s\n' "$j" | grep -E '^(MESSAGE|MESSAGE_ID|PRIORITY|VIRTUALING_[A-Z_]+)=' | sed 's/^/  /')"
         sc reset-failed $u 2>/dev/null
+}
+
+# ---------------------------------------------------------------- a usage threshold
+scenario_usage() {
+        say "" "== UsageThreshold=32M: crossed up, then down when the process frees its memory"
+        local env=$run/usage.env u=virtualing@usage.service p s t=33554432 line dir cur
+        rm -f "$env"
+        p=$(jpath usage)
+        jail usage <<EOF
+# python3 holds 40 MiB for 4 s, frees it, and sleeps on
+[Jail]
+Root=/srv/jails/usage
+Exec=/usr/bin/python3 -c "import time; time.sleep(2); b = b'x' * (40 << 20); time.sleep(4); del b; time.sleep(8)"
+
+[Resources]
+MemoryMax=128M
+
+[Events]
+UsageThreshold=32M
+OnUsage=$hook $env
+EOF
+        reload
+        check "systemctl start virtualing@usage succeeds" sc start $u
+        wait_sig 60 UsageThresholdCrossed "$p" "^UsageThresholdCrossed $t down "
+        local m=/run/virtualing/metrics.prom
+        wait_for 10 grep -qxF 'virtualing_jail_events_total{jail="usage",event="usage_down"} 1' $m
+        check_eq "$m counts the crossings while the jail runs" \
+                "$(printf '%s\n' 'virtualing_jail_events_total{jail="usage",event="usage_up"} 1' \
+                        'virtualing_jail_events_total{jail="usage",event="usage_down"} 1')" \
+                "$(grep -F 'jail="usage"' $m 2>&1 | grep -E 'event="usage_(up|down)"')"
+        wait_for 60 not_active $u
+        check_eq "the jail ended on its own" "inactive success" "$(prop $u ActiveState) $(prop $u Result)"
+        s=$(sigs UsageThresholdCrossed "$p")
+        check_eq "two UsageThresholdCrossed signals: up, then down" "up down" "$(printf '%s\n' "$s" | awk '{ print $3 }' | paste -sd ' ')"
+        read -r _ line dir cur <<<"$(printf '%s\n' "$s" | sed -n 1p)"
+        if [ "$line" = $t ] && is_num "$cur" && [ "$cur" -ge $t ]; then
+                ok "up: threshold $line, memory_current $cur >= it"
+        else
+                notok "up: threshold $t, memory_current >= it" "$s"
+        fi
+        read -r _ line dir cur <<<"$(printf '%s\n' "$s" | sed -n 2p)"
+        if [ "$line" = $t ] && is_num "$cur" && [ "$cur" -lt $t ]; then
+                ok "down: threshold $line, memory_current $cur < it"
+        else
+                notok "down: threshold $t, memory_current < it" "$s"
+        fi
+        say "The subscriber received:" "$(psigs UsageThresholdCrossed "$p" | sed 's/^/  /')"
+        wait_for 10 sh -c "[ \$(grep -c '^-- run\$' $env) -ge 2 ]"
+        check_eq "the OnUsage hook ran twice" 2 "$(hook_runs "$env")"
+        check_hook_env "first with VIRTUALING_DIRECTION=up" "$env" 1 VIRTUALING_JAIL=usage VIRTUALING_EVENT=usage \
+                VIRTUALING_DIRECTION=up VIRTUALING_THRESHOLD=$t VIRTUALING_COUNT=1
+        check_hook_env "then with VIRTUALING_DIRECTION=down" "$env" 2 VIRTUALING_JAIL=usage VIRTUALING_EVENT=usage \
+                VIRTUALING_DIRECTION=down VIRTUALING_THRESHOLD=$t VIRTUALING_COUNT=1
+        local j
+        j=$(journalctl -b --no-pager -o verbose VIRTUALING_JAIL=usage VIRTUALING_EVENT=usage VIRTUALING_DIRECTION=down \
+                2>&1 | sed 's/^ *//')
+        check_grep "the journal entry of the crossing down has MESSAGE_ID=$msgid_usage" "MESSAGE_ID=$msgid_usage" "$j"
+        check_grep "and VIRTUALING_THRESHOLD=$t" "VIRTUALING_THRESHOLD=$t" "$j"
+}
+
+# ---------------------------------------------------------------- elastic memory
+scenario_elastic() {
+        say "" "== elastic memory: a job that needs about 200M, in a jail of MemoryMax=64M that may grow" \
+                "   by MemoryGrowStep=32M up to MemoryGrowLimit=256M, and in one that may not"
+        # 4 MiB every 50 ms (every page written) up to 200 MiB, kept 3 s, then exit 0
+        local prog="import time; b = []; [(b.append(b'x' * (4 << 20)), time.sleep(0.05)) for _ in range(50)]; time.sleep(3)"
+        jail elastic <<EOF
+[Jail]
+Root=/srv/jails/elastic
+Exec=/usr/bin/python3 -c "$prog"
+
+[Resources]
+MemoryMax=64M
+MemorySwapMax=0
+MemoryGrowStep=32M
+MemoryGrowLimit=256M
+EOF
+        jail rigid <<EOF
+[Jail]
+Root=/srv/jails/rigid
+Exec=/usr/bin/python3 -c "$prog"
+
+[Resources]
+MemoryMax=64M
+MemorySwapMax=0
+EOF
+        say "--- /etc/virtualing/elastic.conf" "$(cat /etc/virtualing/elastic.conf)"
+        reload
+        local u=virtualing@elastic.service p s t0 grown= last bad
+        p=$(jpath elastic)
+        check_eq "the generator gave it MemoryHigh at 90% of MemoryMax" 60397974 "$(prop $u MemoryHigh)"
+        say "" "\$ systemctl start virtualing@elastic"
+        t0=$SECONDS
+        check "systemctl start virtualing@elastic succeeds" sc start $u
+        grew() { grown=$(cgfile $u memory.max) && is_num "$grown" && [ "$grown" -gt 67108864 ]; }
+        if wait_for 120 grew; then
+                ok "its memory.max grew while it ran (67108864 -> $grown)"
+        else
+                notok "its memory.max grew while it ran" "memory.max: $(cgfile $u memory.max)"
+        fi
+        wait_for 240 not_active $u
+        check_eq "it finished without being killed (Result=success, exit status 0)" "inactive success 0" \
+                "$(prop $u ActiveState) $(prop $u Result) $(prop $u ExecMainStatus)"
+        s=$(sigs MemoryLimitChanged "$p")
+        bad=$(printf '%s\n' "$s" | awk 'NF != 4 || $4 != "grow" || $3 != $2 + 33554432 || $3 > 268435456')
+        if [ -n "$s" ] && [ -z "$bad" ] && [ "$(printf '%s\n' "$s" | sed -n '1{s/^[^ ]* //;s/ .*//;p}')" = 67108864 ]; then
+                ok "MemoryLimitChanged signals, reason grow, 32M steps from 67108864: $(printf '%s\n' "$s" | grep -c .)"
+        else
+                notok "MemoryLimitChanged signals, reason grow, by 32M from 67108864 up to at most 256M" "$s"
+        fi
+        check_grep "the watcher logged the growth" "Jail elastic: MemoryMax 67108864 -> 100663296 (grow)" \
+                "$(journalctl -b --no-pager -o cat -u virtualing-watcher 2>&1)"
+        check_eq "and no OOM kill" "" "$(sigs MemoryEvent "$p" | grep -E '^MemoryEvent oom_(group_)?kill ')"
+        say "The subscriber received, in the $((SECONDS - t0)) s the job took:" \
+                "$(psigs MemoryLimitChanged "$p" | sed 's/^/  /')" \
+                "\$ systemctl show -p Result -p ExecMainStatus virtualing@elastic" \
+                "  Result=$(prop $u Result)" "  ExecMainStatus=$(prop $u ExecMainStatus)"
+
+        u=virtualing@rigid.service
+        say "" "The same job in virtualing@rigid, MemoryMax=64M without the Grow keys:"
+        check "systemctl start virtualing@rigid succeeds" sc start $u
+        wait_for 120 not_active $u
+        check_eq "it is OOM-killed (Result=oom-kill)" "failed oom-kill" "$(prop $u ActiveState) $(prop $u Result)"
+        check_eq "its limit never changed" "" "$(sigs MemoryLimitChanged "$(jpath rigid)")"
+        say "  Result=$(prop $u Result)"
+        sc reset-failed $u 2>/dev/null
+        sc revert virtualing@elastic >/dev/null 2>&1
 }
 
 # ---------------------------------------------------------------- run
@@ -426,15 +805,20 @@ case $mode in
 demo)
         scenario_apache
         scenario_oom
+        scenario_elastic
         ;;
 *)
         scenario_atboot
+        scenario_watcher
+        scenario_dbus
         scenario_apache
         scenario_broken
         scenario_dropin
         scenario_io_mixed
         scenario_cpu
         scenario_oom
+        scenario_usage
+        scenario_elastic
         ;;
 esac
 if [ "$mode" = demo ]; then
