@@ -2,24 +2,45 @@
 /* virtualing-helper: builds a jail and becomes its command; adds and removes its addresses. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "address.h"
 #include "helper.h"
 #include "jail-load.h"
 #include "jail-exec.h"
 
+/* Under systemd stderr is a stream to the journal ($JOURNAL_STREAM names it): a "<3>"
+ * prefix makes our failures errors there, not informational lines. */
+static const char *priority_prefix(void) {
+        static int journal = -1;
+
+        if (journal < 0) {
+                const char *e = getenv("JOURNAL_STREAM");
+                unsigned long long dev, ino;
+                struct stat st;
+
+                journal = e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) >= 0 &&
+                          st.st_dev == dev && st.st_ino == ino;
+        }
+        return journal ? "<3>" : "";
+}
+
 int helper_fail(int status, const char *step, const char *path, int err) {
+        const char *p = priority_prefix();
+
         if (err < 0)
                 err = -err;
         if (path && err)
-                fprintf(stderr, "virtualing-helper: %s %s: %s\n", step, path, strerror(err));
+                fprintf(stderr, "%svirtualing-helper: %s %s: %s\n", p, step, path, strerror(err));
         else if (path)
-                fprintf(stderr, "virtualing-helper: %s %s\n", step, path);
+                fprintf(stderr, "%svirtualing-helper: %s %s\n", p, step, path);
         else if (err)
-                fprintf(stderr, "virtualing-helper: %s: %s\n", step, strerror(err));
+                fprintf(stderr, "%svirtualing-helper: %s: %s\n", p, step, strerror(err));
         else
-                fprintf(stderr, "virtualing-helper: %s\n", step);
+                fprintf(stderr, "%svirtualing-helper: %s\n", p, step);
         return status;
 }
 
@@ -37,7 +58,7 @@ static int load(const char *name, Jail **ret) {
         if (r < 0) {
                 for (size_t i = 0; i < diags.n; i++) {
                         _cleanup_free_ char *s = jail_diag_format(&diags.items[i]);
-                        fprintf(stderr, "virtualing-helper: %s\n", s ?: diags.items[i].message);
+                        fprintf(stderr, "%svirtualing-helper: %s\n", priority_prefix(), s ?: diags.items[i].message);
                 }
                 if (diags.n == 0)
                         return helper_fail(HELPER_EXIT_CONFIG, "loading jail", name, r);

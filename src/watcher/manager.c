@@ -569,7 +569,12 @@ static void watch_load_config(Watch *w) {
         }
         if (r < 0) {
                 _cleanup_free_ char *first = diags.n > 0 ? jail_diag_format(&diags.items[0]) : NULL;
-                log_warning("%s, keeping the previous configuration of jail %s.", first ?: strerror(-r), w->name);
+                if (w->config)
+                        log_warning("%s, keeping the previous configuration of jail %s.", first ?: strerror(-r),
+                                    w->name);
+                else
+                        log_warning("%s: reporting the events of jail %s without hooks.", first ?: strerror(-r),
+                                    w->name);
                 return;
         }
         uint64_t *above = calloc((j->n_usage_thresholds + 63) / 64 + 1, sizeof(uint64_t));

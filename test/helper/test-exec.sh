@@ -261,6 +261,11 @@ check "LISTEN_FDS meant for another process is not passed on" '! grep -q "^LISTE
 # ---------------------------------------------------------------- bad input
 run nosuchjail
 check "an unknown jail: exit 3, named" '[ $rc = 3 ] && grep -q "nosuchjail" "$work/err"'
+check "on a terminal or file, messages carry no priority prefix" '! grep -q "^<" "$work/err"'
+: >"$work/err"
+JOURNAL_STREAM=$(stat -c %d:%i "$work/err") "$helper" exec nosuchjail 2>>"$work/err" >/dev/null </dev/null
+check "to the journal (JOURNAL_STREAM names stderr) a failure is an error: <3> prefix" \
+        'grep -q "^<3>virtualing-helper: no jail file for nosuchjail" "$work/err"'
 printf '[Jail]\nRoot=%s\n' "$work/r2" >"$work/etc/noexec.conf"
 run noexec
 check "missing Exec=: exit 3 with file and key" '[ $rc = 3 ] && grep -q "noexec.conf: \[Jail\] Exec= is not set" "$work/err"'
