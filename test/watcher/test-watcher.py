@@ -710,6 +710,8 @@ class Test:
         w.write_conf('badhook', base.format(n='badhook') + f'[Events]\nOnMemoryHigh={self.bad_hook} {w.out}/bad\n')
         w.write_conf('usage', base.format(n='usage') +
                      f'[Events]\nUsageThreshold=1M\nOnUsage={env_hook} {w.out}/usage\n')
+        w.write_conf('psi', base.format(n='psi') +
+                     f'[Events]\nPressureThreshold=full 150ms 2s\nOnPressure={env_hook} {w.out}/psi\n')
         elastic = ('[Resources]\nMemoryMax=64M\nMemoryGrowStep=32M\nMemoryGrowLimit=256M\n'
                    'MemoryGrowIntervalSec=500ms\n')
         w.write_conf('elastic', base.format(n='elastic') + elastic)
@@ -1047,6 +1049,20 @@ class Test:
              envs)
         ev = w.events_prop(u.path)
         T.ok(ev['usage_up'] == 1 and ev['usage_down'] == 1, 'Events counts usage_up=1 usage_down=1', ev)
+
+        # PSI: the trigger the kernel wants, written into memory.pressure. A regular file in
+        # a fake tree cannot deliver POLLPRI: the event itself is tested in the VM.
+        p = self.jail('virtualing@psi.service', place=False)
+        m = self.sub.mark()
+        self.place(p)
+        T.ok(self.added(p, m), 'jail "psi" (PressureThreshold=full 150ms 2s) added')
+
+        def trigger():
+            with open(os.path.join(p.dir, 'memory.pressure'), 'rb') as f:
+                return f.read().split(b'\0')[0]
+        got = wait_until(lambda: trigger() == b'full 150000 2000000' and trigger(), 2) or trigger()
+        T.ok(got == b'full 150000 2000000', 'the PSI trigger "full 150000 2000000" is written to memory.pressure',
+             got)
 
     # -- 6 --
 
