@@ -29,47 +29,17 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (REPO, BenchError, default_tmpdir, describe_failure, fs_type, print_times, run_in_tmpdir,
+                      run_timed, spawn_cost)
+
 DEFAULT_VIRTUALING = os.path.join(REPO, "build", "src", "generator", "virtualing-generator")
 FSTAB_CANDIDATES = (
     "/lib/systemd/system-generators/systemd-fstab-generator",
     "/usr/lib/systemd/system-generators/systemd-fstab-generator",
 )
 TARGET = 0.10
-
-
-class BenchError(Exception):
-    pass
-
-
-def default_tmpdir():
-    """systemd runs generators with their output on /run, a tmpfs: measure there too."""
-    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
-        return "/dev/shm"
-    return tempfile.gettempdir()
-
-
-def fs_type(path):
-    """File system type of the mount holding path, from /proc/self/mounts ('?' if unknown)."""
-    best, kind = "", "?"
-    real = os.path.realpath(path)
-    try:
-        with open("/proc/self/mounts") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) < 3:
-                    continue
-                mnt = parts[1].replace("\\040", " ")
-                if (real == mnt or real.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
-                    best, kind = mnt, parts[2]
-    except OSError:
-        pass
-    return kind
 
 
 def default_fstab_generator():
@@ -280,14 +250,6 @@ def fresh_dirs(parent, tag, k, three):
     return base, dirs
 
 
-def run_timed(argv, env):
-    t0 = time.perf_counter_ns()
-    p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE)
-    t1 = time.perf_counter_ns()
-    return t1 - t0, p
-
-
 def check_virtualing(out, expect, confdir, full):
     """The output tree is what N valid jails should give; full=True also reads every drop-in."""
     got = sorted(e for e in os.listdir(out) if e.startswith("virtualing@"))
@@ -340,16 +302,6 @@ def check_fstab(out, where, full):
         with open(os.path.join(out, want[0])) as f:
             if f"Where={where[0]}\n" not in f.read():
                 raise BenchError(f"{want[0]}: no Where={where[0]}")
-
-
-def describe_failure(what, p):
-    return (f"{what} exited with status {p.returncode}\n"
-            f"stdout: {p.stdout.decode(errors='replace')[:2000]}\n"
-            f"stderr: {p.stderr.decode(errors='replace')[:2000]}")
-
-
-def fmt_ms(ns):
-    return f"{ns / 1e6:9.3f}"
 
 
 # ---------------------------------------------------------------- main
@@ -425,11 +377,7 @@ def bench(a, tmp):
     fstab_noise = p.stderr.decode(errors="replace").strip()
     shutil.rmtree(base)
 
-    # Process start-up cost, for reading the figures (not part of the ratio).
-    spawn = []
-    for k in range(a.runs):
-        ns, _ = run_timed(["/bin/true"], dict(os.environ))
-        spawn.append(ns)
+    spawn = spawn_cost(a.runs, dict(os.environ))
 
     # Timed runs, alternating; which one goes first flips every round.
     tv, tf = [], []
@@ -465,11 +413,7 @@ def bench(a, tmp):
           f"{n_wanted} with WantedBy=); fstab with {a.jails} lines; {a.runs} runs each, alternating")
     if fstab_noise:
         print(f"note: systemd-fstab-generator said: {fstab_noise.splitlines()[0]}")
-    print(f"{'':24}{'median ms':>9}  {'min ms':>9}  {'max ms':>9}")
-    print(f"{'virtualing-generator':24}{fmt_ms(mv)}  {fmt_ms(min(tv))}  {fmt_ms(max(tv))}")
-    print(f"{'systemd-fstab-generator':24}{fmt_ms(mf)}  {fmt_ms(min(tf))}  {fmt_ms(max(tf))}")
-    print(f"{'/bin/true (spawn cost)':24}{fmt_ms(statistics.median(spawn))}  {fmt_ms(min(spawn))}  "
-          f"{fmt_ms(max(spawn))}")
+    print_times((("virtualing-generator", tv), ("systemd-fstab-generator", tf), ("/bin/true (spawn cost)", spawn)))
     print(f"ratio of minima: {min(tv) / min(tf):.3f}")
     print(f"ratio: {ratio:.3f} (target <= {TARGET:.2f}) "
           + ("met" if ratio <= TARGET else "NOT met"))
@@ -477,19 +421,7 @@ def bench(a, tmp):
 
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
-    tmp = tempfile.mkdtemp(prefix="virtualing-bench-generator-", dir=a.tmpdir)
-    try:
-        bench(a, tmp)
-    except BenchError as e:
-        print(f"generator.py: {e}", file=sys.stderr)
-        return 1
-    finally:
-        sys.stdout.flush()
-        if a.keep:
-            print(f"kept {tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return run_in_tmpdir("generator", a, bench)
 
 
 if __name__ == "__main__":

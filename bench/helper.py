@@ -53,10 +53,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (REPO, BenchError, default_tmpdir, describe_failure, fs_type, print_times, run_in_tmpdir,
+                      run_timed, spawn_cost)
+
 DEFAULT_HELPER = os.path.join(REPO, "build", "src", "helper", "virtualing-helper")
 TARGET = 1.0
 
@@ -82,34 +82,6 @@ echo '--- access'
 if (: >/data/.probe) 2>/dev/null; then echo 'data rw'; else echo 'data ro'; fi
 if (: >/srv/ro/.probe) 2>/dev/null; then echo 'srv/ro rw'; else echo 'srv/ro ro'; fi
 """
-
-
-class BenchError(Exception):
-    pass
-
-
-def default_tmpdir():
-    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
-        return "/dev/shm"
-    return tempfile.gettempdir()
-
-
-def fs_type(path):
-    """File system type of the mount holding path, from /proc/self/mounts ('?' if unknown)."""
-    best, kind = "", "?"
-    real = os.path.realpath(path)
-    try:
-        with open("/proc/self/mounts") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) < 3:
-                    continue
-                mnt = parts[1].replace("\\040", " ")
-                if (real == mnt or real.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
-                    best, kind = mnt, parts[2]
-    except OSError:
-        pass
-    return kind
 
 
 def host_skeleton():
@@ -186,20 +158,6 @@ def bwrap_argv(bwrap, root, rw, ro, skeleton, command):
 
 # ---------------------------------------------------------------- running
 
-def run_timed(argv, env):
-    t0 = time.perf_counter_ns()
-    p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE)
-    t1 = time.perf_counter_ns()
-    return t1 - t0, p
-
-
-def describe_failure(what, p):
-    return (f"{what} exited with status {p.returncode}\n"
-            f"stdout: {p.stdout.decode(errors='replace')[:2000]}\n"
-            f"stderr: {p.stderr.decode(errors='replace')[:2000]}")
-
-
 def unescape(s):
     """mountinfo octal escapes (\\040 for a space and the like)."""
     out, i = [], 0
@@ -262,10 +220,6 @@ def check_tree(what, mounts, status, access, expected):
         problems.append("no_new_privs is not set")
     if problems:
         raise BenchError(f"{what} built a wrong jail: " + "; ".join(problems))
-
-
-def fmt_ms(ns):
-    return f"{ns / 1e6:9.3f}"
 
 
 def fmt_caps(status):
@@ -354,11 +308,7 @@ def bench(a, tmp):
     h_argv = [a.helper, "exec", "bench"]
     b_argv, skipped_links = bwrap_argv(a.bwrap, root, rw, ro, skeleton, ["/bin/true"])
 
-    # Process start-up cost, for reading the figures (not part of the ratio).
-    spawn = []
-    for _ in range(a.runs):
-        ns, _p = run_timed(["/bin/true"], benv)
-        spawn.append(ns)
+    spawn = spawn_cost(a.runs, benv)
 
     # Timed runs, alternating; which one goes first flips every round.
     th, tb = [], []
@@ -401,32 +351,14 @@ def bench(a, tmp):
         print("  /proc: the helper mounts a fresh proc; bwrap without --unshare-pid binds the host's /proc")
     print(f"capabilities: helper {fmt_caps(hs)}; bwrap {fmt_caps(bs)}; "
           f"NoNewPrivs helper {hs.get('NoNewPrivs')} bwrap {bs.get('NoNewPrivs')}")
-    print(f"{'':24}{'median ms':>9}  {'min ms':>9}  {'max ms':>9}")
-    print(f"{'virtualing-helper':24}{fmt_ms(mh)}  {fmt_ms(min(th))}  {fmt_ms(max(th))}")
-    print(f"{'bwrap':24}{fmt_ms(mb)}  {fmt_ms(min(tb))}  {fmt_ms(max(tb))}")
-    print(f"{'/bin/true (spawn cost)':24}{fmt_ms(statistics.median(spawn))}  {fmt_ms(min(spawn))}  "
-          f"{fmt_ms(max(spawn))}")
+    print_times((("virtualing-helper", th), ("bwrap", tb), ("/bin/true (spawn cost)", spawn)))
     print(f"ratio of minima: {min(th) / min(tb):.3f}")
     print(f"ratio: {ratio:.3f} (target <= {TARGET:.1f}) " + ("met" if ratio <= TARGET else "NOT met"))
 
 
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
-    old_umask = os.umask(0o022)
-    tmp = tempfile.mkdtemp(prefix="virtualing-bench-helper-", dir=a.tmpdir)
-    try:
-        bench(a, tmp)
-    except BenchError as e:
-        print(f"helper.py: {e}", file=sys.stderr)
-        return 1
-    finally:
-        sys.stdout.flush()
-        os.umask(old_umask)
-        if a.keep:
-            print(f"kept {tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return run_in_tmpdir("helper", a, bench, umask=0o022)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import REPO, BenchError, default_tmpdir, fs_type
+
 DEFAULT_WATCHER = os.path.join(REPO, "build", "src", "watcher", "virtualing-watcher")
 BUS_CONF_IN = os.path.join(REPO, "test", "watcher", "bus.conf.in")
 POLICY = os.path.join(REPO, "units", "org.virtualing1.conf")
@@ -86,40 +87,11 @@ MEMORY_MAX = 536870912       # 512 MiB
 MIB = 1024 * 1024
 
 
-class BenchError(Exception):
-    pass
-
-
 class Interrupted(BaseException):
     pass
 
 
 # ---------------------------------------------------------------- helpers
-
-def default_tmpdir():
-    """The cgroup file system lives in memory: so do the fake trees."""
-    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
-        return "/dev/shm"
-    return tempfile.gettempdir()
-
-
-def fs_type(path):
-    """File system type of the mount holding path, from /proc/self/mounts ('?' if unknown)."""
-    best, kind = "", "?"
-    real = os.path.realpath(path)
-    try:
-        with open("/proc/self/mounts") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) < 3:
-                    continue
-                mnt = parts[1].replace("\\040", " ")
-                if (real == mnt or real.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
-                    best, kind = mnt, parts[2]
-    except OSError:
-        pass
-    return kind
-
 
 def import_deps():
     """(dbus, GLib) or raise ImportError."""

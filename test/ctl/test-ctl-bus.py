@@ -12,23 +12,11 @@
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import vtest  # noqa: E402
+from vtest import M, NOBODY, U64_MAX, bus_path, wait_until  # noqa: E402
 
-def _reexec_with_system_python():
-    """python3-dbus and python3-gi are Debian packages: a python3 earlier in PATH (pyenv,
-    a venv) may not see them, /usr/bin/python3 does."""
-    try:
-        import dbus  # noqa: F401
-        import gi  # noqa: F401
-        return
-    except ImportError:
-        pass
-    if (os.path.realpath(sys.executable) != os.path.realpath('/usr/bin/python3')
-            and os.access('/usr/bin/python3', os.X_OK) and not os.environ.get('VIRTUALING_TEST_REEXEC')):
-        os.environ['VIRTUALING_TEST_REEXEC'] = '1'
-        os.execv('/usr/bin/python3', ['/usr/bin/python3', os.path.abspath(__file__)] + sys.argv[1:])
-
-
-_reexec_with_system_python()
+vtest.reexec_with_system_python(__file__)
 
 import json  # noqa: E402
 import pty  # noqa: E402
@@ -39,53 +27,11 @@ import signal  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import traceback  # noqa: E402
 
-K, M = 1024, 1024 * 1024
-U64_MAX = 2**64 - 1
-NOBODY = 65534
-COUNTERS = ('low', 'high', 'max', 'oom', 'oom_kill', 'oom_group_kill')
 ESC = '\x1b['
 GREEN, RED, UNDERLINE, NORMAL = '\x1b[0;1;32m', '\x1b[0;1;31m', '\x1b[0;4m', '\x1b[0m'
 
-
-class Abort(BaseException):
-    pass
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, desc, diag=None):
-        self.n += 1
-        cond = bool(cond)
-        print(f"{'ok' if cond else 'not ok'} {self.n} - {desc}")
-        if not cond:
-            self.failed += 1
-            if diag is not None:
-                self.diag(diag)
-        sys.stdout.flush()
-        return cond
-
-    @staticmethod
-    def diag(msg):
-        for line in str(msg).rstrip('\n').splitlines() or ['']:
-            print('# ' + line)
-        sys.stdout.flush()
-
-
-T = Tap()
-
-
-def wait_until(fn, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
+T = vtest.Tap()
 
 
 BUS_CONF = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
@@ -261,22 +207,15 @@ GLib.MainLoop().run()
 '''
 
 
-def bus_path(name):
-    out = []
-    for i, c in enumerate(name):
-        out.append(c if c.isascii() and (c.isalpha() or (i > 0 and c.isdigit())) else '_%02x' % ord(c))
-    return '/org/virtualing1/jail/' + ''.join(out)
-
-
-class World:
+class World(vtest.World):
     def __init__(self, ctl, watcher, srcdir):
         import dbus
         import dbus.bus
         self.dbus = dbus
         self.ctl, self.watcher_bin, self.srcdir = ctl, watcher, srcdir
-        self.procs = []
+        tmp = tempfile.mkdtemp(prefix='virtualing-ctl-test.')
+        super().__init__(tmp, tmp + '/calls.jsonl')
         self.watcher = None
-        self.tmp = tempfile.mkdtemp(prefix='virtualing-ctl-test.')
         os.chmod(self.tmp, 0o755)  # nobody reaches the bus socket and the jail files inside
         self.root = self.tmp + '/cgroup'
         self.slice = self.root + '/virtualing.slice'
@@ -284,27 +223,12 @@ class World:
         self.run = self.tmp + '/run'
         self.etc = self.tmp + '/etc'
         self.lib = self.tmp + '/lib'
-        self.busdir = self.tmp + '/bus'
         for d in (self.root, self.slice, self.staging, self.run, self.etc, self.lib, self.busdir):
             os.makedirs(d, mode=0o755, exist_ok=True)
         self.units_file = self.tmp + '/units.json'
-        self.calls_file = self.tmp + '/calls.jsonl'
         open(self.calls_file, 'w').close()
         self.write_units({})
-        self.address = None
         self.bus = None
-
-    @staticmethod
-    def priv(user=None):
-        cmd = ['setpriv', '--pdeathsig', 'KILL']
-        if user is not None:
-            cmd += [f'--reuid={user}', f'--regid={user}', '--clear-groups']
-        return cmd
-
-    def spawn(self, cmd, **kw):
-        p = subprocess.Popen(cmd, **kw)
-        self.procs.append(p)
-        return p
 
     def env(self, **over):
         e = dict(os.environ)
@@ -320,51 +244,18 @@ class World:
         os.chmod(self.units_file + '.tmp', 0o644)
         os.rename(self.units_file + '.tmp', self.units_file)
 
-    def calls(self):
-        with open(self.calls_file) as f:
-            return [json.loads(line) for line in f if line.strip()]
-
-    def write(self, path, text):
-        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-        with open(path, 'w') as f:
-            f.write(text)
-        os.chmod(path, 0o644)
-
     def start_bus(self):
-        socket = self.busdir + '/system_bus_socket'
         policy = os.path.join(self.srcdir, 'units', 'org.virtualing1.conf')
-        with open(self.busdir + '/bus.conf', 'w') as f:
-            f.write(BUS_CONF.replace('@SOCKET@', socket).replace('@POLICY@', policy))
-        p = self.spawn(self.priv() + ['dbus-daemon', '--config-file=' + self.busdir + '/bus.conf', '--nofork',
-                                      '--print-address'], stdout=subprocess.PIPE,
-                       stderr=open(self.tmp + '/dbus-daemon.err', 'w'))
-        r, _, _ = select.select([p.stdout], [], [], 10)
-        line = p.stdout.readline().decode().strip() if r else ''
-        if not line:
-            raise RuntimeError('dbus-daemon did not start: ' + open(self.tmp + '/dbus-daemon.err').read())
-        self.address = line
+        line = self.start_dbus(BUS_CONF.replace('@POLICY@', policy))
         self.bus = self.dbus.bus.BusConnection(line)
 
     def start_systemd(self):
-        p = self.spawn(self.priv() + [sys.executable, '-c', FAKE_SYSTEMD, self.address, self.slice, self.units_file,
-                                      self.calls_file],
-                       stdout=subprocess.PIPE, stderr=open(self.tmp + '/systemd.err', 'w'))
-        r, _, _ = select.select([p.stdout], [], [], 10)
-        if not r or p.stdout.readline().strip() != b'READY':
-            raise RuntimeError('the fake systemd did not start: ' + open(self.tmp + '/systemd.err').read())
-
-    def name_has_owner(self, name):
-        return bool(self.bus.call_blocking('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
-                                           'NameHasOwner', 's', (name,)))
+        self.start_fake_systemd(FAKE_SYSTEMD, self.slice, self.units_file, self.calls_file)
 
     def start_watcher(self):
         env = self.env(VIRTUALING_CGROUP_ROOT=self.root, VIRTUALING_RUNTIME_DIR=self.run,
                        NOTIFY_SOCKET=None, WATCHDOG_USEC=None)
-        log = open(self.tmp + '/watcher.log', 'a')
-        self.watcher = self.spawn(self.priv() + [self.watcher_bin], env=env, stdin=subprocess.DEVNULL,
-                                  stdout=log, stderr=log)
-        ok = wait_until(lambda: self.watcher.poll() is not None or self.name_has_owner('org.virtualing1'), 10)
-        if self.watcher.poll() is not None or not ok:
+        if not self.spawn_watcher(self.watcher_bin, env, open(self.tmp + '/watcher.log', 'a')):
             raise RuntimeError('the watcher did not start:\n' + self.watcher_log())
 
     def stop_watcher(self):
@@ -427,63 +318,14 @@ class World:
         return rc, out.decode('utf-8', 'replace').replace('\r\n', '\n')
 
     def cleanup(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(2)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(2)
-        if os.environ.get('VIRTUALING_TEST_KEEP'):
-            T.diag(f'kept {self.tmp}')
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.stop_procs()
+        self.remove_tmp()
 
 
-class FakeJail:
+def FakeJail(world, name, current, limit_max, limit_high='max', unit=None):
     """A jail's cgroup directory, built aside and moved into the slice as a cgroup appears."""
-
-    def __init__(self, world, name, current, limit_max, limit_high='max', unit=None):
-        self.w, self.name = world, name
-        self.unit = unit or f'virtualing@{name}.service'
-        self.path = bus_path(name)
-        self.c = {k: 0 for k in COUNTERS}
-        stage = tempfile.mkdtemp(dir=world.staging)
-        os.chmod(stage, 0o755)
-        for fname, text in (('memory.events', self.content()), ('memory.current', f'{current}\n'),
-                            ('memory.max', f'{limit_max}\n'), ('memory.high', f'{limit_high}\n'),
-                            ('memory.pressure', 'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n'
-                                                'full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n')):
-            with open(os.path.join(stage, fname), 'w') as f:
-                f.write(text)
-        os.rename(stage, self.dir)
-
-    @property
-    def dir(self):
-        return os.path.join(self.w.slice, self.unit)
-
-    def content(self):
-        return ''.join(f'{k} {self.c[k]}\n' for k in COUNTERS)
-
-    def bump(self, **kw):
-        for k, v in kw.items():
-            self.c[k] += v
-        data = self.content().encode()
-        fd = os.open(os.path.join(self.dir, 'memory.events'), os.O_WRONLY)  # in place: same inode
-        try:
-            os.pwrite(fd, data, 0)
-            os.ftruncate(fd, len(data))
-        finally:
-            os.close(fd)
-
-    def set_current(self, v):
-        with open(os.path.join(self.dir, 'memory.current'), 'w') as f:
-            f.write(f'{v}\n')
-
-    def read(self, fname):
-        with open(os.path.join(self.dir, fname)) as f:
-            return f.read().strip()
+    return vtest.FakeJail(world, unit or f'virtualing@{name}.service', current=current, limit_max=limit_max,
+                          limit_high=limit_high, always_truncate=True)
 
 
 class Monitor:
@@ -951,66 +793,38 @@ def main():
         print('usage: test-ctl-bus.py VIRTUALING WATCHER SOURCE-DIR', file=sys.stderr)
         return 2
     ctl, watcher, srcdir = (os.path.abspath(a) for a in sys.argv[1:])
-    if os.geteuid() != 0:
-        print('1..0 # SKIP needs root (a fake systemd owning its name, a non-root client via setpriv)')
-        return 0
-    for tool in ('dbus-daemon', 'setpriv'):
-        if not shutil.which(tool):
-            print(f'1..0 # SKIP {tool} is not installed')
-            return 0
-    try:
-        import dbus  # noqa: F401
-        from gi.repository import GLib  # noqa: F401
-    except ImportError as e:
-        print(f'1..0 # SKIP python3-dbus and python3-gi are needed ({e})')
+    reason = vtest.skip_unless('a fake systemd owning its name, a non-root client via setpriv',
+                               ('dbus-daemon', 'setpriv'))
+    if reason:
+        print(f'1..0 # SKIP {reason}')
         return 0
     for b in (ctl, watcher):
         if not os.access(b, os.X_OK):
             print(f'Bail out! {b} is not executable')
             return 1
     os.umask(0o022)
-
-    def on_signal(signum, frame):
-        raise Abort(f'interrupted by signal {signum}' if signum != signal.SIGALRM else 'the test took over 100 s')
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
-        signal.signal(sig, on_signal)
-    signal.alarm(100)
+    vtest.arm_alarm(100)
 
     t_start = time.monotonic()
     world = World(ctl, watcher, srcdir)
     test = Test(world)
-    try:
-        try:
-            test.setup()
-        except Exception:  # noqa: BLE001
-            T.ok(False, 'setup: private bus, fake systemd, watcher, jails', traceback.format_exc())
-            raise SystemExit(1)
-        for title, fn in (('list', test.list_plain), ('list --json', test.list_json),
-                          ('list on a terminal', test.list_terminal), ('list as nobody', test.list_as_nobody),
-                          ('status of a running jail', test.status_running),
-                          ('status of a stopped jail', test.status_stopped), ('status errors', test.status_errors),
-                          ('status on a terminal', test.status_terminal),
-                          ('monitor and set-memory', test.monitor_and_set_memory),
-                          ('an ad hoc jail', test.adhoc), ('set-memory errors', test.set_memory_errors), ('--help', test.help_and_usage),
-                          ('bash completion', test.completion),
-                          ('without the watcher', test.without_watcher)):
-            T.diag(f'--- {title} ({time.monotonic() - t_start:.1f}s)')
-            try:
-                fn()
-            except Exception:  # noqa: BLE001
-                T.ok(False, f'{title}: ran to the end', traceback.format_exc())
-    except SystemExit:
-        pass
-    except Abort as e:
-        T.ok(False, f'the run was cut short: {e}')
-    finally:
-        signal.alarm(0)
+
+    def finish():
         if T.failed:
             T.diag('watcher log (tail):\n' + world.watcher_log()[-3000:])
         world.cleanup()
-    T.diag(f'took {time.monotonic() - t_start:.1f}s')
-    print(f'1..{T.n}')
-    return 1 if T.failed else 0
+
+    sections = [('list', test.list_plain), ('list --json', test.list_json),
+                ('list on a terminal', test.list_terminal), ('list as nobody', test.list_as_nobody),
+                ('status of a running jail', test.status_running),
+                ('status of a stopped jail', test.status_stopped), ('status errors', test.status_errors),
+                ('status on a terminal', test.status_terminal),
+                ('monitor and set-memory', test.monitor_and_set_memory),
+                ('an ad hoc jail', test.adhoc), ('set-memory errors', test.set_memory_errors),
+                ('--help', test.help_and_usage), ('bash completion', test.completion),
+                ('without the watcher', test.without_watcher)]
+    return vtest.run_sections(T, t_start, test.setup, 'setup: private bus, fake systemd, watcher, jails', sections,
+                              finish)
 
 
 if __name__ == '__main__':

@@ -15,76 +15,22 @@
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import vtest  # noqa: E402
+from vtest import NOBODY, U64_MAX, wait_until  # noqa: E402
 
-def _reexec_with_system_python():
-    """python3-dbus and python3-gi are Debian packages: a python3 earlier in PATH (pyenv,
-    a venv) may not see them, /usr/bin/python3 does."""
-    try:
-        import dbus  # noqa: F401
-        import gi  # noqa: F401
-        return
-    except ImportError:
-        pass
-    if (os.path.realpath(sys.executable) != os.path.realpath('/usr/bin/python3')
-            and os.access('/usr/bin/python3', os.X_OK) and not os.environ.get('VIRTUALING_TEST_REEXEC')):
-        os.environ['VIRTUALING_TEST_REEXEC'] = '1'
-        os.execv('/usr/bin/python3', ['/usr/bin/python3', os.path.abspath(__file__)] + sys.argv[1:])
+vtest.reexec_with_system_python(__file__)
 
-
-_reexec_with_system_python()
-
-import json  # noqa: E402
 import re  # noqa: E402
-import select  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import traceback  # noqa: E402
 
-U64_MAX = 2**64 - 1
-NOBODY = 65534
 VIP4, VIP6 = '192.0.2.30/24', '2001:db8::30/64'
 
-
-class Abort(BaseException):
-    pass
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, desc, diag=None):
-        self.n += 1
-        cond = bool(cond)
-        print(f"{'ok' if cond else 'not ok'} {self.n} - {desc}")
-        if not cond:
-            self.failed += 1
-            if diag is not None:
-                self.diag(diag)
-        sys.stdout.flush()
-        return cond
-
-    @staticmethod
-    def diag(msg):
-        for line in str(msg).rstrip('\n').splitlines() or ['']:
-            print('# ' + line)
-        sys.stdout.flush()
-
-
-T = Tap()
-
-
-def wait_until(fn, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
+T = vtest.Tap()
 
 
 BUS_CONF = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
@@ -265,55 +211,30 @@ def expected_properties(conf_text):
     return props
 
 
-class World:
+class World(vtest.World):
     def __init__(self, ctl, generator):
         import dbus
         import dbus.bus
         self.dbus = dbus
         self.ctl, self.generator = ctl, generator
-        self.procs = []
         self.ns = None
-        self.work = tempfile.mkdtemp(prefix='virtualing-run-test.')
+        self.work = tempfile.mkdtemp(prefix='virtualing-run-test.')  # self.tmp too
+        super().__init__(self.work, self.work + '/calls.jsonl')
         subprocess.run(['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', self.work], check=True)
         self.etc = self.work + '/etc'
         self.adhoc = self.work + '/adhoc'
         self.root = self.work + '/root'
         self.out = self.work + '/out'
         self.runtime = self.work + '/run'
-        self.busdir = self.work + '/bus'
         for d in (self.etc, self.etc + '/web.conf.d', self.adhoc + '/batch1.conf.d', self.root, self.out,
                   self.runtime, self.busdir):
             os.makedirs(d, mode=0o755, exist_ok=True)
         self.mode_file = self.work + '/mode.txt'
-        self.calls_file = self.work + '/calls.jsonl'
         open(self.calls_file, 'w').close()
         self.set_mode('done')
-        self.address = None
-
-    @staticmethod
-    def priv(user=None):
-        cmd = ['setpriv', '--pdeathsig', 'KILL']
-        if user is not None:
-            cmd += [f'--reuid={user}', f'--regid={user}', '--clear-groups']
-        return cmd
-
-    def spawn(self, cmd, **kw):
-        p = subprocess.Popen(cmd, **kw)
-        self.procs.append(p)
-        return p
-
-    def write(self, path, text, mode=0o644):
-        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-        with open(path, 'w') as f:
-            f.write(text)
-        os.chmod(path, mode)
 
     def set_mode(self, how):
         self.write(self.mode_file, how + '\n')
-
-    def calls(self):
-        with open(self.calls_file) as f:
-            return [json.loads(line) for line in f if line.strip()]
 
     def env(self, **over):
         e = dict(os.environ)
@@ -323,25 +244,10 @@ class World:
         return {k: v for k, v in e.items() if v is not None}
 
     def start_bus(self):
-        socket = self.busdir + '/system_bus_socket'
-        with open(self.busdir + '/bus.conf', 'w') as f:
-            f.write(BUS_CONF.replace('@SOCKET@', socket))
-        p = self.spawn(self.priv() + ['dbus-daemon', '--config-file=' + self.busdir + '/bus.conf', '--nofork',
-                                      '--print-address'], stdout=subprocess.PIPE,
-                       stderr=open(self.work + '/dbus-daemon.err', 'w'))
-        r, _, _ = select.select([p.stdout], [], [], 10)
-        line = p.stdout.readline().decode().strip() if r else ''
-        if not line:
-            raise RuntimeError('dbus-daemon did not start: ' + open(self.work + '/dbus-daemon.err').read())
-        self.address = line
+        self.start_dbus(BUS_CONF)
 
     def start_systemd(self):
-        p = self.spawn(self.priv() + [sys.executable, '-c', FAKE_SYSTEMD, self.address, self.mode_file,
-                                      self.calls_file],
-                       stdout=subprocess.PIPE, stderr=open(self.work + '/systemd.err', 'w'))
-        r, _, _ = select.select([p.stdout], [], [], 10)
-        if not r or p.stdout.readline().strip() != b'READY':
-            raise RuntimeError('the fake systemd did not start: ' + open(self.work + '/systemd.err').read())
+        self.start_fake_systemd(FAKE_SYSTEMD, self.mode_file, self.calls_file)
 
     def start_netns(self):
         self.ns = f'vl-run-{os.getpid()}'
@@ -406,14 +312,7 @@ class World:
             return None
 
     def cleanup(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(2)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(2)
+        self.stop_procs()
         if self.ns:
             subprocess.run(['ip', 'netns', 'del', self.ns], stderr=subprocess.DEVNULL)
         subprocess.run(['umount', '-R', self.work], stderr=subprocess.DEVNULL)
@@ -619,18 +518,10 @@ def main():
         print('usage: test-ctl-run.py VIRTUALING GENERATOR SOURCE-DIR', file=sys.stderr)
         return 2
     ctl, generator, _ = (os.path.abspath(a) for a in sys.argv[1:])
-    if os.geteuid() != 0:
-        print('1..0 # SKIP needs root (mounts, network namespaces, a fake systemd owning its name)')
-        return 0
-    for tool in ('dbus-daemon', 'setpriv', 'ip', 'unshare', 'mount'):
-        if not shutil.which(tool):
-            print(f'1..0 # SKIP {tool} is not installed')
-            return 0
-    try:
-        import dbus  # noqa: F401
-        from gi.repository import GLib  # noqa: F401
-    except ImportError as e:
-        print(f'1..0 # SKIP python3-dbus and python3-gi are needed ({e})')
+    reason = vtest.skip_unless('mounts, network namespaces, a fake systemd owning its name',
+                               ('dbus-daemon', 'setpriv', 'ip', 'unshare', 'mount'))
+    if reason:
+        print(f'1..0 # SKIP {reason}')
         return 0
     if not os.environ.get('VIRTUALING_TEST_IN_NS'):
         if subprocess.run(['unshare', '-m', '--propagation', 'private', 'true'], stderr=subprocess.DEVNULL).returncode:
@@ -649,38 +540,13 @@ def main():
         return 0
     subprocess.run(['ip', 'netns', 'del', f'vl-run-probe-{os.getpid()}'])
     os.umask(0o022)
-
-    def on_signal(signum, frame):
-        raise Abort(f'interrupted by signal {signum}' if signum != signal.SIGALRM else 'the test took over 150 s')
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
-        signal.signal(sig, on_signal)
-    signal.alarm(150)
+    vtest.arm_alarm(150)
 
     t_start = time.monotonic()
     world = World(ctl, generator)
     test = Test(world)
-    try:
-        try:
-            test.setup()
-        except Exception:  # noqa: BLE001
-            T.ok(False, 'setup: tmpfs, jails, private bus, fake systemd, network namespace', traceback.format_exc())
-            raise SystemExit(1)
-        for title, fn in (('run NAME', test.main_run), ('run FILE', test.file_run),
-                          ('a command that fails', test.command_fails), ('systemd fails', test.systemd_fails),
-                          ('Ctrl-C before the start', test.interrupted_setup),
-                          ('an address in use', test.address_busy), ('signals', test.signals),
-                          ('refusals', test.refusals)):
-            T.diag(f'--- {title} ({time.monotonic() - t_start:.1f}s)')
-            try:
-                fn()
-            except Exception:  # noqa: BLE001
-                T.ok(False, f'{title}: ran to the end', traceback.format_exc())
-    except SystemExit:
-        pass
-    except Abort as e:
-        T.ok(False, f'the run was cut short: {e}')
-    finally:
-        signal.alarm(0)
+
+    def finish():
         if T.failed:
             for f in ('systemd.err', 'dbus-daemon.err'):
                 try:
@@ -688,9 +554,14 @@ def main():
                 except OSError:
                     pass
         world.cleanup()
-    T.diag(f'took {time.monotonic() - t_start:.1f}s')
-    print(f'1..{T.n}')
-    return 1 if T.failed else 0
+
+    sections = [('run NAME', test.main_run), ('run FILE', test.file_run),
+                ('a command that fails', test.command_fails), ('systemd fails', test.systemd_fails),
+                ('Ctrl-C before the start', test.interrupted_setup),
+                ('an address in use', test.address_busy), ('signals', test.signals),
+                ('refusals', test.refusals)]
+    return vtest.run_sections(T, t_start, test.setup,
+                              'setup: tmpfs, jails, private bus, fake systemd, network namespace', sections, finish)
 
 
 if __name__ == '__main__':

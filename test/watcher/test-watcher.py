@@ -14,121 +14,35 @@
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import vtest  # noqa: E402
+from vtest import K, M, NOBODY, U64_MAX, FakeJail  # noqa: E402
 
-def _reexec_with_system_python():
-    """python3-dbus and python3-gi are Debian packages: a python3 earlier in PATH (pyenv,
-    a venv) may not see them, /usr/bin/python3 does."""
-    try:
-        import dbus  # noqa: F401
-        import gi  # noqa: F401
-        return
-    except ImportError:
-        pass
-    if (os.path.realpath(sys.executable) != os.path.realpath('/usr/bin/python3')
-            and os.access('/usr/bin/python3', os.X_OK) and not os.environ.get('VIRTUALING_TEST_REEXEC')):
-        os.environ['VIRTUALING_TEST_REEXEC'] = '1'
-        os.execv('/usr/bin/python3', ['/usr/bin/python3', os.path.abspath(__file__)] + sys.argv[1:])
-
-
-_reexec_with_system_python()
+vtest.reexec_with_system_python(__file__)
 
 import json  # noqa: E402
 import re  # noqa: E402
-import select  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-import traceback  # noqa: E402
 import xml.etree.ElementTree as ET  # noqa: E402
 
-U64_MAX = 2**64 - 1
-K, M = 1024, 1024 * 1024
 BUS_NAME = 'org.virtualing1'
 MANAGER_PATH = '/org/virtualing1'
 MANAGER_IFACE = 'org.virtualing1.Manager'
 JAIL_IFACE = 'org.virtualing1.Jail'
-NOBODY = 65534
-COUNTERS = ('low', 'high', 'max', 'oom', 'oom_kill', 'oom_group_kill')
 TALLIES = ('high', 'max', 'oom', 'oom_kill', 'oom_group_kill', 'usage_up', 'usage_down', 'pressure', 'grow',
            'shrink')
 
-
-class Abort(BaseException):
-    """Ends the run from a signal handler; not swallowed by a section's `except Exception`."""
-
-
-def skip_all(reason):
-    print(f'1..0 # SKIP {reason}')
-    sys.exit(0)
-
-
-# ---------------------------------------------------------------------------------------
-# TAP
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, desc, diag=None):
-        self.n += 1
-        cond = bool(cond)
-        print(f"{'ok' if cond else 'not ok'} {self.n} - {desc}")
-        if not cond:
-            self.failed += 1
-            if diag is not None:
-                self.diag(diag)
-        sys.stdout.flush()
-        return cond
-
-    def skip(self, desc, reason):
-        self.n += 1
-        print(f'ok {self.n} - {desc} # SKIP {reason}')
-        sys.stdout.flush()
-
-    @staticmethod
-    def diag(msg):
-        for line in str(msg).rstrip('\n').splitlines() or ['']:
-            print('# ' + line)
-        sys.stdout.flush()
-
-
-T = Tap()
+skip_all = vtest.skip_all
+T = vtest.Tap()
 
 
 def wait_until(fn, timeout, interval=0.02):
-    """Polls fn() until it returns something true or the time is up; returns the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
-
-
-def bus_path(name):
-    """sd_bus_path_encode("/org/virtualing1/jail", name)."""
-    if not name:
-        return '/org/virtualing1/jail/_'
-    out = []
-    for i, c in enumerate(name):
-        if c.isascii() and (c.isalpha() or (i > 0 and c.isdigit())):
-            out.append(c)
-        else:
-            out.append('_%02x' % ord(c))
-    return '/org/virtualing1/jail/' + ''.join(out)
-
-
-def name_from_unit(unit):
-    if unit.startswith('virtualing@') and unit.endswith('.service'):
-        return unit[len('virtualing@'):-len('.service')]
-    if unit.startswith('virtualing-') and unit.endswith('.scope'):
-        return unit[len('virtualing-'):-len('.scope')]
-    return None
+    return vtest.wait_until(fn, timeout, interval)
 
 
 def proc_state(pid):
@@ -346,97 +260,17 @@ class Subscriber:
                 if event is None or r['args'][0] == event]
 
 
-class FakeJail:
-    """A jail cgroup directory, built in a staging directory and moved into the slice."""
-
-    def __init__(self, world, unit, current=0, limit_max='max', limit_high='max', place=True, **counters):
-        self.w = world
-        self.unit = unit
-        self.name = name_from_unit(unit)
-        self.path = bus_path(self.name) if self.name else None
-        self.c = {k: 0 for k in COUNTERS}
-        self.c.update(counters)
-        self.stage = tempfile.mkdtemp(dir=world.staging)
-        os.chmod(self.stage, 0o755)
-        self._write(self.stage, 'memory.events', self.content())
-        self._write(self.stage, 'memory.current', f'{current}\n')
-        self._write(self.stage, 'memory.max', self._limit(limit_max))
-        self._write(self.stage, 'memory.high', self._limit(limit_high))
-        self._write(self.stage, 'memory.pressure',
-                    'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n')
-        self.inode = None
-        if place:
-            self.place()
-
-    @staticmethod
-    def _limit(v):
-        return 'max\n' if v == 'max' or v == U64_MAX else f'{int(v)}\n'
-
-    @staticmethod
-    def _write(d, name, text):
-        with open(os.path.join(d, name), 'w') as f:
-            f.write(text)
-
-    @property
-    def dir(self):
-        return os.path.join(self.w.slice, self.unit)
-
-    @property
-    def events_file(self):
-        return os.path.join(self.dir, 'memory.events')
-
-    def place(self):
-        os.rename(self.stage, self.dir)  # appears with its files, as a cgroup does
-        self.inode = os.stat(self.dir).st_ino
-
-    def content(self, **over):
-        c = dict(self.c, **over)
-        return ''.join(f'{k} {c[k]}\n' for k in COUNTERS)
-
-    def write_events(self, text=None, path=None):
-        """Rewrites memory.events in place (the watched inode stays the same)."""
-        data = (text if text is not None else self.content()).encode('latin-1')
-        fd = os.open(path or self.events_file, os.O_WRONLY)
-        try:
-            os.pwrite(fd, data, 0)
-            if os.fstat(fd).st_size > len(data):
-                os.ftruncate(fd, len(data))
-        finally:
-            os.close(fd)
-
-    def bump(self, **kw):
-        for k, v in kw.items():
-            self.c[k] += v
-        self.write_events()
-
-    def set_current(self, v):
-        self._write(self.dir, 'memory.current', f'{v}\n')
-
-    def set_max(self, v):
-        self._write(self.dir, 'memory.max', self._limit(v))
-
-    def set_high(self, v):
-        self._write(self.dir, 'memory.high', self._limit(v))
-
-    def read(self, name):
-        with open(os.path.join(self.dir, name)) as f:
-            return f.read().strip()
-
-    def remove(self):
-        shutil.rmtree(self.dir)
-
-
-class World:
+class World(vtest.World):
     def __init__(self, watcher_bin, srcdir):
         import dbus
         import dbus.bus
         self.dbus = dbus
         self.watcher_bin = watcher_bin
         self.srcdir = srcdir
-        self.procs = []
+        tmp = tempfile.mkdtemp(prefix='virtualing-watcher-test.')
+        super().__init__(tmp, tmp + '/systemd-calls.jsonl')
         self.watcher = None
         self.watcher_runs = 0
-        self.tmp = tempfile.mkdtemp(prefix='virtualing-watcher-test.')
         os.chmod(self.tmp, 0o755)  # nobody reaches the bus socket inside
         self.root = self.tmp + '/cgroup'
         self.slice = self.root + '/virtualing.slice'
@@ -445,27 +279,12 @@ class World:
         self.conf = self.tmp + '/conf'
         self.hooks = self.tmp + '/hooks'
         self.out = self.tmp + '/out'
-        self.busdir = self.tmp + '/bus'
         for d in (self.root, self.slice, self.staging, self.run, self.conf, self.hooks, self.out, self.busdir):
             os.makedirs(d, mode=0o755, exist_ok=True)
-        self.calls_file = self.tmp + '/systemd-calls.jsonl'
         open(self.calls_file, 'w').close()
-        self.address = None
         self.bus = None
 
     # -- processes --
-
-    @staticmethod
-    def priv(user=None):
-        cmd = ['setpriv', '--pdeathsig', 'KILL']
-        if user is not None:
-            cmd += [f'--reuid={user}', f'--regid={user}', '--clear-groups']
-        return cmd
-
-    def spawn(self, cmd, **kw):
-        p = subprocess.Popen(cmd, **kw)
-        self.procs.append(p)
-        return p
 
     def env(self):
         e = dict(os.environ)
@@ -473,29 +292,14 @@ class World:
         return e
 
     def start_bus(self):
-        socket = self.busdir + '/system_bus_socket'
         policy = os.path.join(self.srcdir, 'units', 'org.virtualing1.conf')
         with open(os.path.join(self.srcdir, 'test', 'watcher', 'bus.conf.in')) as f:
-            conf = f.read().replace('@SOCKET@', socket).replace('@POLICY@', policy)
-        with open(self.busdir + '/bus.conf', 'w') as f:
-            f.write(conf)
-        p = self.spawn(self.priv() + ['dbus-daemon', '--config-file=' + self.busdir + '/bus.conf', '--nofork',
-                                      '--print-address'], stdout=subprocess.PIPE,
-                       stderr=open(self.tmp + '/dbus-daemon.err', 'w'))
-        r, _, _ = select.select([p.stdout], [], [], 10)
-        line = p.stdout.readline().decode().strip() if r else ''
-        if not line:
-            raise RuntimeError('dbus-daemon did not start: ' + open(self.tmp + '/dbus-daemon.err').read())
-        self.address = line
+            line = self.start_dbus(f.read().replace('@POLICY@', policy))
         os.environ['DBUS_SYSTEM_BUS_ADDRESS'] = line  # busctl and every child use this bus
         self.bus = self.dbus.bus.BusConnection(line)
 
     def start_systemd(self):
-        p = self.spawn(self.priv() + [sys.executable, '-c', FAKE_SYSTEMD, self.address, self.slice, self.calls_file],
-                       stdout=subprocess.PIPE, stderr=open(self.tmp + '/systemd.err', 'w'))
-        r, _, _ = select.select([p.stdout], [], [], 10)
-        if not r or p.stdout.readline().strip() != b'READY':
-            raise RuntimeError('the fake systemd did not start: ' + open(self.tmp + '/systemd.err').read())
+        self.start_fake_systemd(FAKE_SYSTEMD, self.slice, self.calls_file)
 
     def log_path(self, run=None):
         return f'{self.tmp}/watcher-{run or self.watcher_runs}.log'
@@ -517,20 +321,12 @@ class World:
                    VIRTUALING_CONFIG_PATH=self.conf)
         env.pop('NOTIFY_SOCKET', None)
         env.pop('WATCHDOG_USEC', None)
-        log = open(self.log_path(), 'w')
-        self.watcher = self.spawn(self.priv() + [self.watcher_bin], env=env, stdin=subprocess.DEVNULL,
-                                  stdout=log, stderr=log)
-        ok = wait_until(lambda: self.watcher.poll() is not None or self.name_has_owner(BUS_NAME), 10)
-        if self.watcher.poll() is not None or not ok:
+        if not self.spawn_watcher(self.watcher_bin, env, open(self.log_path(), 'w'), interval=0.02):
             raise RuntimeError(f'the watcher did not start (status {self.watcher.poll()}):\n' + self.log())
         return self.watcher
 
     def watcher_alive(self):
         return self.watcher is not None and self.watcher.poll() is None
-
-    def name_has_owner(self, name):
-        return bool(self.bus.call_blocking('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
-                                           'NameHasOwner', 's', (name,)))
 
     # -- D-Bus calls (blocking, no main loop needed) --
 
@@ -554,23 +350,14 @@ class World:
     def list_jails(self):
         return sorted((str(n), str(p)) for n, p in self.call(MANAGER_PATH, MANAGER_IFACE, 'ListJails'))
 
-    def calls(self):
-        with open(self.calls_file) as f:
-            return [json.loads(line) for line in f if line.strip()]
-
     # -- files --
 
     def write_conf(self, name, text):
-        path = f'{self.conf}/{name}.conf'
-        with open(path, 'w') as f:
-            f.write(text)
-        os.chmod(path, 0o644)
+        self.write(f'{self.conf}/{name}.conf', text)
 
     def write_hook(self, name, text, mode=0o755):
         path = f'{self.hooks}/{name}'
-        with open(path, 'w') as f:
-            f.write(text)
-        os.chmod(path, mode)
+        self.write(path, text, mode)
         return path
 
     def state_file(self, inode):
@@ -589,19 +376,9 @@ class World:
                 self.watcher.wait(3)
             except subprocess.TimeoutExpired:
                 pass
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(2)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(2)
+        self.stop_procs()
         self.kill_strays()
-        if os.environ.get('VIRTUALING_TEST_KEEP'):
-            T.diag(f'kept {self.tmp}')
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.remove_tmp()
 
     def kill_strays(self):
         """Hooks run in their own sessions and outlive a SIGKILLed watcher: end those that
@@ -1688,66 +1465,41 @@ def main():
         print('usage: test-watcher.py WATCHER-BINARY SOURCE-DIR', file=sys.stderr)
         return 2
     watcher_bin, srcdir = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    if os.geteuid() != 0:
-        skip_all('needs root (hook ownership checks, a non-root client via setpriv)')
-    for tool in ('dbus-daemon', 'busctl', 'setpriv'):
-        if not shutil.which(tool):
-            skip_all(f'{tool} is not installed')
-    try:
-        import dbus  # noqa: F401
-        from gi.repository import GLib  # noqa: F401
-    except ImportError as e:
-        skip_all(f'python3-dbus and python3-gi are needed ({e})')
+    reason = vtest.skip_unless('hook ownership checks, a non-root client via setpriv',
+                               ('dbus-daemon', 'busctl', 'setpriv'))
+    if reason:
+        skip_all(reason)
     if not os.access(watcher_bin, os.X_OK):
         print(f'Bail out! {watcher_bin} is not executable')
         return 1
 
     os.umask(0o022)
-
-    def on_signal(signum, frame):
-        raise Abort(f'interrupted by signal {signum}' if signum != signal.SIGALRM else 'the test took over 150 s')
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
-        signal.signal(sig, on_signal)
-    signal.alarm(150)
+    vtest.arm_alarm(150)
 
     t_start = time.monotonic()
     world = World(watcher_bin, srcdir)
     test = Test(world)
-    try:
-        try:
-            test.setup()
-        except Exception:  # noqa: BLE001
-            T.ok(False, 'setup: private bus, fake systemd, subscribers, watcher', traceback.format_exc())
-            raise SystemExit(1)
-        sections = [('1. discovery', test.discovery), ('2. memory events', test.memory_events),
-                    ('3. coalescing', test.coalescing),
-                    ('4. hooks', test.hooks), ('5. usage thresholds', test.usage), ('6. restart', test.restart),
-                    ('7. robustness', test.robustness), ('8. D-Bus API and policy', test.api),
-                    ('9. elastic memory', test.elastic), ('10. metrics', test.metrics), ('11. idle', test.idle),
-                    ('shutdown', test.shutdown)]
-        for title, fn in sections:
-            T.diag(f'--- {title} ({time.monotonic() - t_start:.1f}s)')
-            if not world.watcher_alive():
-                T.ok(False, f'{title}: the watcher is running', f'status {world.watcher.poll()}\n' +
-                     world.log()[-3000:])
-                world.start_watcher()
-            try:
-                fn()
-            except Exception:  # noqa: BLE001
-                T.ok(False, f'{title}: ran to the end', traceback.format_exc())
-    except SystemExit:
-        pass
-    except Abort as e:
-        T.ok(False, f'the run was cut short: {e}')
-    finally:
-        signal.alarm(0)
+
+    def check_watcher(title):
+        if not world.watcher_alive():
+            T.ok(False, f'{title}: the watcher is running', f'status {world.watcher.poll()}\n' +
+                 world.log()[-3000:])
+            world.start_watcher()
+
+    def finish():
         if T.failed:
             T.diag('watcher logs (tail):')
             T.diag(world.all_logs()[-4000:])
         world.cleanup()
-    T.diag(f'took {time.monotonic() - t_start:.1f}s')
-    print(f'1..{T.n}')
-    return 1 if T.failed else 0
+
+    sections = [('1. discovery', test.discovery), ('2. memory events', test.memory_events),
+                ('3. coalescing', test.coalescing),
+                ('4. hooks', test.hooks), ('5. usage thresholds', test.usage), ('6. restart', test.restart),
+                ('7. robustness', test.robustness), ('8. D-Bus API and policy', test.api),
+                ('9. elastic memory', test.elastic), ('10. metrics', test.metrics), ('11. idle', test.idle),
+                ('shutdown', test.shutdown)]
+    return vtest.run_sections(T, t_start, test.setup, 'setup: private bus, fake systemd, subscribers, watcher',
+                              sections, finish, before_each=check_watcher)
 
 
 if __name__ == '__main__':
