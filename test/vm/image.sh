@@ -149,7 +149,7 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tvirtualing-vm\n::1\tlocalhost ip6-local
 echo '/dev/vda / ext4 rw,errors=remount-ro 0 0' >"$root/etc/fstab"
 for unit in getty.target getty@tty1.service serial-getty@ttyS0.service serial-getty@ttyS1.service \
         console-getty.service systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer \
-        e2scrub_all.timer e2scrub_reap.service fstrim.timer dpkg-db-backup.timer lighttpd.service \
+        e2scrub_all.timer e2scrub_reap.service fstrim.timer dpkg-db-backup.timer lighttpd.service memcached.service \
         systemd-networkd-wait-online.service; do
         ln -sfn /dev/null "$root/etc/systemd/system/$unit"
 done

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# End to end on real systemd: builds virtualing, installs it into a disposable
-# Debian 12 VM (image from test/vm/image.sh, cached), boots it under qemu and
-# prints the TAP of the scenarios that ran inside (test/vm/guest/vmtest.sh).
+# End to end on real systemd: builds the Debian package of virtualing, installs it
+# with dpkg into a disposable Debian 12 VM (image from test/vm/image.sh, cached),
+# boots it under qemu and prints the TAP of the scenarios that ran inside
+# (test/vm/guest/vmtest.sh). About 3.5 minutes warm (the package ~11 s, the VM
+# ~200 s); a changed test/vm/packages or image.sh rebuilds the image once (~95 s).
 #
 #   test/vm/run.sh            every scenario, TAP on stdout (meson protocol 'tap')
 #   test/vm/run.sh --demo     the apache jail, an OOM kill as D-Bus signals and a hook
@@ -19,6 +21,12 @@
 #   VIRTUALING_VM_TIMEOUT      seconds the VM may run (default 600)
 #   VIRTUALING_VM_RUN_TIMEOUT  seconds for everything, image build included (default 1800)
 #   VIRTUALING_VM_SOURCE       source tree to build (default: this script's checkout)
+#   VIRTUALING_VM_INSTALL      how virtualing gets into the image: deb (default: the
+#                              Debian package, built with dpkg-buildpackage -b in a
+#                              temporary copy of the tree and installed with
+#                              "dpkg --root" into the image tree before its first boot),
+#                              or meson (a raw "meson install --destdir", quicker to
+#                              debug the C code with: no debian/ involved)
 #
 # Progress goes to stderr; stdout has only TAP (or, with --demo, the demo's text).
 # Exits non-zero when a check failed or the VM did not bring a TAP plan out.
@@ -45,6 +53,11 @@ while [ $# -gt 0 ]; do
         esac
 done
 
+install_mode=${VIRTUALING_VM_INSTALL:-deb}
+case $install_mode in
+deb | meson) ;;
+*) echo "run.sh: VIRTUALING_VM_INSTALL must be deb or meson, not $install_mode" >&2; exit 2 ;;
+esac
 vm_timeout=${VIRTUALING_VM_TIMEOUT:-600}
 deadline=$((SECONDS + ${VIRTUALING_VM_RUN_TIMEOUT:-1800}))
 remaining() { local r=$((deadline - SECONDS)); [ $r -gt 1 ] && echo $r || echo 1; }
@@ -66,6 +79,8 @@ fi
 # what builds the project (as in test/run-all) and what makes and boots the VM
 deps=(meson ninja-build gcc pkg-config libsystemd-dev libinih-dev libcap-dev libmnl-dev
       systemd qemu-system-x86 debootstrap e2fsprogs util-linux binutils coreutils tar)
+# what builds the package (its Build-Depends beyond the above: debhelper, scdoc)
+[ "$install_mode" = deb ] && deps+=(debhelper dpkg-dev build-essential fakeroot scdoc)
 missing=()
 for p in "${deps[@]}"; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -107,27 +122,61 @@ trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM HUP
 
 # ---------------------------------------------------------------- build and install
+# $stage: the files virtualing installs, as a tree (the package's contents unpacked,
+# or meson's --destdir), for the checks below; the image gets them from $deb with
+# dpkg, or from $stage itself in the meson fallback.
 t0=$SECONDS
-log "building $src (prefix /usr) in $work/build"
-if ! { run_child timeout "$(remaining)" meson setup "$work/build" "$src" --prefix=/usr -Dman=disabled \
-                --buildtype=debugoptimized &&
-        run_child timeout "$(remaining)" meson compile -C "$work/build" &&
-        run_child timeout "$(remaining)" meson install -C "$work/build" --destdir "$work/stage" --no-rebuild; } \
-        >"$work/build.log" 2>&1; then
-        tail -n 40 "$work/build.log" | sed 's/^/# /'
-        bail "building or installing the project failed"
-fi
 stage=$work/stage
+deb=
+if [ "$install_mode" = deb ]; then
+        # As test/package/test-package.sh: dpkg-buildpackage writes into the parent
+        # directory of the tree, so it builds a copy (the files git knows, tracked or
+        # new, not ignored build directories), never the checkout. nocheck: the unit
+        # tests are test/run-all's and test-package.sh's business, not this one's.
+        pkgsrc=$work/pkg/virtualing
+        mkdir -p "$pkgsrc"
+        if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+                (cd "$src" && git ls-files -z --cached --others --exclude-standard |
+                        xargs -0 sh -c 'for f; do { [ -e "$f" ] || [ -L "$f" ]; } && printf "%s\0" "$f"; done' sh |
+                        tar --null -T - -cf -) | tar -xf - -C "$pkgsrc"
+        else
+                tar -C "$src" --exclude='./build*' --exclude='./obj-*' -cf - . | tar -xf - -C "$pkgsrc"
+        fi
+        [ -x "$pkgsrc/debian/rules" ] || bail "copying $src to $pkgsrc failed (no debian/rules)"
+        log "building the Debian package (dpkg-buildpackage -us -uc -b) in $pkgsrc"
+        if ! run_child timeout "$(remaining)" sh -c 'cd "$1" && DEB_BUILD_OPTIONS="nocheck parallel=$2" \
+                        exec dpkg-buildpackage -us -uc -b' sh "$pkgsrc" "$(nproc)" >"$work/build.log" 2>&1; then
+                tail -n 40 "$work/build.log" | sed 's/^/# /'
+                bail "dpkg-buildpackage failed (log above)"
+        fi
+        deb=$(ls "$work"/pkg/virtualing_*_*.deb 2>/dev/null | head -n 1)
+        [ -s "$deb" ] || bail "dpkg-buildpackage made no virtualing_VERSION_ARCH.deb"
+        dpkg-deb -x "$deb" "$stage" || bail "dpkg-deb -x $deb failed"
+        log "built $(basename "$deb") in $((SECONDS - t0)) s"
+else
+        log "building $src (prefix /usr) in $work/build"
+        if ! { run_child timeout "$(remaining)" meson setup "$work/build" "$src" --prefix=/usr -Dman=disabled \
+                        --buildtype=debugoptimized &&
+                run_child timeout "$(remaining)" meson compile -C "$work/build" &&
+                run_child timeout "$(remaining)" meson install -C "$work/build" --destdir "$stage" --no-rebuild; } \
+                >"$work/build.log" 2>&1; then
+                tail -n 40 "$work/build.log" | sed 's/^/# /'
+                bail "building or installing the project failed"
+        fi
+        # what the package adds: the example jails where its documentation puts them
+        install -d "$stage/usr/share/doc/virtualing"
+        cp -r "$src/examples" "$stage/usr/share/doc/virtualing/examples" || bail "copying examples/ failed"
+fi
 for f in usr/libexec/virtualing/virtualing-helper usr/libexec/virtualing/virtualing-watcher; do
-        [ -x "$stage/$f" ] || bail "meson install did not produce /$f"
+        [ -x "$stage/$f" ] || bail "$install_mode did not produce /$f"
 done
 # where the VM's dbus-daemon reads the policy and the activation files (--prefix=/usr)
 for f in usr/share/dbus-1/system.d/org.virtualing1.conf usr/share/dbus-1/system-services/org.virtualing1.service; do
-        [ -s "$stage/$f" ] || bail "meson install did not produce /$f, where the system bus looks"
+        [ -s "$stage/$f" ] || bail "$install_mode did not produce /$f, where the system bus looks"
 done
 gen=$(find "$stage" -path '*/systemd/system-generators/virtualing-generator' | head -n 1)
 tpl=$(find "$stage" -path '*/systemd/system/virtualing@.service' | head -n 1)
-[ -n "$gen" ] && [ -n "$tpl" ] || bail "meson install did not produce the generator and the units"
+[ -n "$gen" ] && [ -n "$tpl" ] || bail "$install_mode did not produce the generator and the units"
 case ${gen#"$stage"} in
 /lib/systemd/system-generators/* | /usr/lib/systemd/system-generators/*) ;;
 *) bail "the generator is installed in ${gen#"$stage"}, where systemd does not look" ;;
@@ -136,7 +185,7 @@ case ${tpl#"$stage"} in
 /lib/systemd/system/* | /usr/lib/systemd/system/*) ;;
 *) bail "the units are installed in ${tpl#"$stage"}, where systemd does not look" ;;
 esac
-log "built and installed in $((SECONDS - t0)) s"
+log "built and installed ($install_mode) in $((SECONDS - t0)) s"
 
 # ---------------------------------------------------------------- the image
 t0=$SECONDS
@@ -149,9 +198,24 @@ t0=$SECONDS
 root=$work/root
 mkdir -p "$root"
 tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xf "$base" || bail "unpacking $base failed"
-# --keep-directory-symlink: the image's /lib is a symlink to usr/lib (merged /usr)
-tar -C "$stage" --owner=0 --group=0 -cf - . |
-        tar -C "$root" --keep-directory-symlink -xf - || bail "copying the installed project into the image failed"
+if [ "$install_mode" = deb ]; then
+        # The package, installed by dpkg into the image tree before its first boot, as
+        # on a machine where it was installed and then rebooted: the generator runs
+        # at boot (the WantedBy= jail comes up by itself), dpkg checks Depends against
+        # the image's own package database, and the maintainer scripts run chrooted
+        # in the image (the postinst's daemon-reload is skipped: no systemd runs
+        # there). Installing it in the VM, after boot, would miss all of the boot.
+        dpkg --root="$root" --log=/dev/null -i "$deb" >"$work/dpkg.log" 2>&1 ||
+                { sed 's/^/# /' "$work/dpkg.log"; bail "dpkg --root -i $(basename "$deb") into the image failed"; }
+        dpkg --root="$root" -s virtualing 2>/dev/null | grep -qx 'Status: install ok installed' ||
+                bail "dpkg does not say virtualing is installed in the image"
+        install -d "$root/usr/local/lib/virtualing-vmtest"
+        cp "$deb" "$root/usr/local/lib/virtualing-vmtest/" || bail "copying the package into the image failed"
+else
+        # --keep-directory-symlink: the image's /lib is a symlink to usr/lib (merged /usr)
+        tar -C "$stage" --owner=0 --group=0 -cf - . |
+                tar -C "$root" --keep-directory-symlink -xf - || bail "copying the installed project into the image failed"
+fi
 
 # Every library the installed programs need must be in the image: the image's
 # package list says which, and this says which one is missing.
@@ -174,6 +238,7 @@ install -m 0644 "$here/guest/virtualing-vmtest.service" "$root/etc/systemd/syste
 install -d "$root/etc/systemd/system/multi-user.target.wants"
 ln -sfn ../virtualing-vmtest.service "$root/etc/systemd/system/multi-user.target.wants/virtualing-vmtest.service"
 install -m 0644 "$here/guest/atboot.conf" "$root/etc/virtualing/atboot.conf"
+echo "$install_mode" >"$root/usr/local/lib/virtualing-vmtest/install-mode"
 [ -n "$debug" ] && install -m 0755 "$debug" "$root/usr/local/lib/virtualing-vmtest/debug.sh"
 chown -R 0:0 "$root/usr/local/lib/virtualing-vmtest" "$root/etc/virtualing" \
         "$root/etc/systemd/system/virtualing-vmtest.service"

@@ -10,6 +10,11 @@
 # and a hook run, and elastic memory, told in plain words around the TAP lines of
 # their checks).
 #
+# Besides the jails as services: the installed package (dpkg -V), "virtualing run" as a
+# transient scope (limits, VIP, Ctrl-C, exit status, an OOM kill, a run right after),
+# "virtualing list/status/monitor/set-memory", and the package's example jails (web,
+# cache, batch) copied from /usr/share/doc/virtualing/examples with a drop-in.
+#
 # A subscriber listens to the watcher's signals for the whole run: "busctl monitor
 # --json=short" on /org/virtualing1, its output read by signals.py. The hooks of the
 # jails are /usr/local/sbin/vmtest-hook, which appends its environment to a file.
@@ -795,6 +800,323 @@ EOF
         sc revert virtualing@elastic >/dev/null 2>&1
 }
 
+# ---------------------------------------------------------------- the package
+scenario_package() {
+        local how
+        how=$(cat "$here/install-mode" 2>/dev/null)
+        say "" "== virtualing as installed (${how:-unknown}: test/vm/run.sh VIRTUALING_VM_INSTALL)"
+        check "virtualing --version runs" virtualing --version
+        if [ "$how" != deb ]; then
+                n=$((n + 1))
+                out "ok $n # SKIP the package checks: installed with meson, not from the .deb"
+                return 0
+        fi
+        check_eq "dpkg says the package is installed" "install ok installed" \
+                "$(dpkg-query -W -f='${Status}' virtualing 2>&1)"
+        check_eq "dpkg -V virtualing: every file is as packaged" "" "$(dpkg -V virtualing 2>&1)"
+        local f
+        for f in /lib/systemd/system-generators/virtualing-generator /lib/systemd/system/virtualing@.service \
+                /usr/libexec/virtualing/virtualing-helper /usr/libexec/virtualing/virtualing-watcher \
+                /usr/share/dbus-1/system.d/org.virtualing1.conf; do
+                check_eq "$f is the package's" "virtualing: $f" "$(dpkg -S "$f" 2>&1)"
+        done
+}
+
+# ---------------------------------------------------------------- virtualing run
+# in_scope PID: the process is in the cgroup of virtualing-runner.scope
+in_scope() { [ "$(cat "/proc/$1/cgroup" 2>/dev/null)" = "0::/virtualing.slice/virtualing-$2.scope" ]; }
+scope_gone() { [ ! -e "$slice/virtualing-$1.scope" ] && not_active "virtualing-$1.scope"; }
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+# reap PID SECONDS: wait for a background process, its exit status in $reaped (KILL after SECONDS)
+reap() {
+        if ! wait_for "$2" pid_gone "$1"; then
+                kill -KILL "$1" 2>/dev/null
+        fi
+        wait "$1"
+        reaped=$?
+}
+# json_of PYTHON-EXPRESSION: evaluate it on the JSON document of stdin, as "d"
+json_of() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1" 2>&1; }
+
+scenario_run() {
+        say "" "== virtualing run: a jail in the foreground, as a transient scope in virtualing.slice"
+        local rvip=198.51.100.7 out=$run/runner hog=$run/runhog scope=virtualing-runner.scope
+        local rpid mjson mtext mj mt o rc cmdpid procs reaped f
+        mkdir -p "$out" "$hog"
+        jail runner <<EOF
+# virtualing run's test jail: /out/job.sh (written by the test) is the command
+[Jail]
+Root=/srv/jails/runner
+Exec=/bin/sh /out/job.sh
+Bind=$out:/out
+
+[Resources]
+CPUQuota=20%
+MemoryMax=96M
+TasksMax=12
+
+[Network]
+Address=$rvip/24
+Device=dummy0
+EOF
+        jail runhog <<EOF
+[Jail]
+Root=/srv/jails/runhog
+Exec=/bin/sh /out/job.sh
+Bind=$hog:/out
+
+[Resources]
+MemoryMax=48M
+MemorySwapMax=0
+EOF
+        units+=(virtualing-runner.scope virtualing-runhog.scope)
+        reload
+        # the monitors, for the whole scenario; env --default-signal: a background job
+        # of a script starts with SIGINT ignored, and an ignored signal is never delivered
+        mjson=$run/monitor.jsonl
+        mtext=$run/monitor-runner.txt
+        env --default-signal=INT virtualing monitor --json >"$mjson" 2>"$mjson.err" &
+        mj=$!
+        env --default-signal=INT virtualing monitor runner >"$mtext" 2>"$mtext.err" &
+        mt=$!
+        sleep 1
+
+        printf '%s\n' 'echo started >/out/marker' 'exec /bin/sleep 600' >"$out/job.sh"
+        rm -f "$out/marker"
+        say "\$ virtualing run runner &    (Exec=/bin/sh /out/job.sh: writes a marker, then sleeps)"
+        env --default-signal=INT virtualing run runner </dev/null >"$run/runner.out" 2>&1 &
+        rpid=$!
+        if wait_for 60 test -s "$out/marker"; then
+                ok "virtualing run runner started the command (it wrote its marker)"
+        else
+                notok "virtualing run runner started the command" "$(cat "$run/runner.out")"
+        fi
+        check_eq "$scope is active, in virtualing.slice" \
+                "active virtualing.slice /virtualing.slice/$scope" \
+                "$(prop $scope ActiveState) $(prop $scope Slice) $(prop $scope ControlGroup)"
+        check_eq "its description says it is a run" "virtualing jail runner (run)" "$(prop $scope Description)"
+        check_eq "cpu.max is CPUQuota=20%" "20000 100000" "$(cgfile $scope cpu.max)"
+        check_eq "memory.max is MemoryMax=96M" 100663296 "$(cgfile $scope memory.max)"
+        check_eq "pids.max is TasksMax=12" 12 "$(cgfile $scope pids.max)"
+        procs=$(cat "$slice/$scope/cgroup.procs" 2>&1)
+        cmdpid=$(printf '%s\n' "$procs" | head -n 1)
+        check_eq "the scope holds the command (sleep) and nothing else" "sleep" \
+                "$(for p in $procs; do cat /proc/$p/comm; done 2>&1 | paste -sd ' ')"
+        if ! in_scope "$rpid" runner && in_scope "$cmdpid" runner && kill -0 "$rpid" 2>/dev/null; then
+                ok "the waiting virtualing run is outside the scope ($(cat /proc/$rpid/cgroup))"
+        else
+                notok "the waiting virtualing run is outside the scope" "virtualing run $rpid: $(cat /proc/$rpid/cgroup 2>&1)" \
+                        "the command $cmdpid: $(cat /proc/$cmdpid/cgroup 2>&1)"
+        fi
+        check "the VIP $rvip/24 is on dummy0" sh -c "ip -o addr show dev dummy0 | grep -qF 'inet $rvip/24'"
+        wait_sig 30 JailAdded /org/virtualing1 '^JailAdded runner '
+        check_grep "the watcher found the scope: JailAdded runner" "JailAdded runner /org/virtualing1/jail/runner" \
+                "$(sigs JailAdded /org/virtualing1)"
+        check_eq "its jail object names the scope as its unit" "s \"$scope\"" \
+                "$(busctl get-property org.virtualing1 "$(jpath runner)" org.virtualing1.Jail Unit 2>&1)"
+
+        # list and status while it runs
+        say "" "\$ virtualing list" "$(virtualing list 2>&1 | sed 's/^/  /')"
+        o=$(virtualing list 2>&1)
+        check_eq "virtualing list (piped) shows runner active running with its VIP" "active running 198.51.100.7/24" \
+                "$(printf '%s\n' "$o" | awk '$1 == "runner" { print $2, $3, $6 }')"
+        check_eq "and atboot active running" "active running" "$(printf '%s\n' "$o" | awk '$1 == "atboot" { print $2, $3 }')"
+        check_eq "its header, and no escape sequence when piped" "JAIL STATE SUB MEMORY MAX VIP EVENTS 0" \
+                "$(printf '%s\n' "$o" | head -n 1 | xargs) $(printf '%s\n' "$o" | grep -c $'\e')"
+        check_eq "the footer counts the rows" "$(virtualing list --no-legend 2>&1 | grep -c .) jails listed." \
+                "$(printf '%s\n' "$o" | tail -n 1)"
+        o=$(virtualing list --json 2>&1)
+        check_eq "list --json: runner is active in its scope, memory in use, MemoryMax, its VIP" \
+                "virtualing-runner.scope active True 100663296 ['198.51.100.7/24'] True" \
+                "$(printf '%s' "$o" | json_of '" ".join(str(x) for x in [(r["unit"], r["state"], type(r["memory_current"]) is int and r["memory_current"] > 0,
+                        r["memory_max"], r["addresses"], type(r["events"]) is int) for r in d if r["name"] == "runner"][0])')"
+        check_eq "list --json: atboot is active with memory_max 64M" "virtualing@atboot.service active 67108864" \
+                "$(printf '%s' "$o" | json_of '" ".join(str(x) for x in [(r["unit"], r["state"], r["memory_max"]) for r in d if r["name"] == "atboot"][0])')"
+        o=$(virtualing status runner --json 2>&1)
+        # (a scope has no main PID in systemd: main_pid is not looked at here)
+        check_eq "status runner --json: active, the limits, its address, the watcher's Events counts" \
+                "runner virtualing-runner.scope active watcher 100663296 12 200000 ['198.51.100.7/24'] dummy0 True" \
+                "$(printf '%s' "$o" | json_of '" ".join(str(x) for x in (d["name"], d["unit"], d["active_state"], d["limits_source"],
+                        d["memory_max"], d["tasks_max"], d["cpu_quota_per_sec_usec"], d["addresses"], d["device"],
+                        type(d["events"]) is dict and "oom_kill" in d["events"] and all(type(v) is int for v in d["events"].values())))')"
+        check_eq "status atboot --json: the service's main PID, active, valid" \
+                "$(prop virtualing@atboot MainPID) active True" \
+                "$(virtualing status atboot --json 2>&1 | json_of '" ".join(str(x) for x in (d["main_pid"], d["active_state"], d["valid"]))')"
+        say "\$ virtualing status runner" "$(virtualing status runner 2>&1 | sed 's/^/  /')"
+        check_grep "virtualing status runner: Active: active (running)" "Active: active (running)" "$(virtualing status runner 2>&1)"
+
+        # set-memory
+        o=$(runuser -u nobody -- virtualing set-memory runner 128M 2>&1)
+        rc=$?
+        check_eq "virtualing set-memory as nobody fails (1, Access denied)" \
+                "1 Access denied: only root may change memory limits." "$rc $o"
+        check_eq "memory.max is unchanged" 100663296 "$(cgfile $scope memory.max)"
+        check "virtualing set-memory runner 128M as root succeeds" virtualing set-memory runner 128M
+        check_eq "memory.max of the scope is 128M" 134217728 "$(cgfile $scope memory.max)"
+        wait_for 10 grep -q 'runner limit set' "$mtext"
+        check_grep "virtualing monitor runner printed the change" "runner limit set max=96.0M->128.0M" "$(cat "$mtext")"
+
+        # Ctrl-C
+        say "" "\$ kill -INT <virtualing run>   (what Ctrl-C on its terminal does)"
+        kill -INT "$rpid"
+        reap "$rpid" 30
+        check_eq "SIGINT stops the command: virtualing run exits with 130" 130 "$reaped"
+        check "the VIP is gone from dummy0" sh -c "! ip -o addr show dev dummy0 | grep -qF 'inet $rvip/'"
+        wait_for 10 scope_gone runner
+        check "the scope is gone (no cgroup, not active)" scope_gone runner
+        wait_sig 30 JailRemoved /org/virtualing1 '^JailRemoved runner '
+        check_grep "the watcher said JailRemoved runner" "JailRemoved runner" "$(sigs JailRemoved /org/virtualing1)"
+
+        # the exit status
+        printf '%s\n' 'echo exiting >/out/marker' 'exit 7' >"$out/job.sh"
+        rm -f "$out/marker"
+        timeout 120 virtualing run runner </dev/null >"$run/runner.out" 2>&1
+        rc=$?
+        check_eq "a command that exits with 7: virtualing run exits with 7" "7 exiting" "$rc $(cat "$out/marker" 2>&1)"
+        check "the VIP is gone again" sh -c "! ip -o addr show dev dummy0 | grep -qF 'inet $rvip/'"
+
+        # an OOM kill, then a run right after
+        say "" "\$ virtualing run runhog    (MemoryMax=48M; python3 allocates until it is killed)"
+        printf '%s\n' "exec /usr/bin/python3 -c \"import time; time.sleep(2); b = []; [b.append(b'x' * (1 << 20)) for _ in iter(int, 1)]\"" \
+                >"$hog/job.sh"
+        timeout 300 virtualing run runhog </dev/null >"$run/runhog.out" 2>&1
+        rc=$?
+        check_eq "the OOM-killed command: virtualing run exits with 137 (128+SIGKILL), itself unharmed" 137 "$rc"
+        wait_sig 30 MemoryEvent "$(jpath runhog)" '^MemoryEvent oom_kill '
+        o=$(sigs MemoryEvent "$(jpath runhog)" | grep -m1 '^MemoryEvent oom_kill ')
+        check_eq "the watcher signalled MemoryEvent oom_kill on $(jpath runhog), memory_max 48M" "oom_kill 50331648" \
+                "$(printf '%s\n' "$o" | awk '$3 >= 1 { print $2, $5 }')"
+        wait_for 10 grep -q '"oom_kill"' "$mjson"
+        check_eq "virtualing monitor --json printed it (jail runhog, MemoryEvent, event oom_kill)" "True" \
+                "$(python3 -c 'import json, sys
+print(any(o.get("jail") == "runhog" and o.get("signal") == "MemoryEvent" and o.get("event") == "oom_kill"
+          and o.get("count", 0) >= 1 and o.get("memory_max") == 50331648
+          for o in map(json.loads, filter(str.strip, open(sys.argv[1])))))' "$mjson" 2>&1)"
+        say "virtualing monitor --json:" "$(grep -F '"runhog"' "$mjson" | sed 's/^/  /')"
+        printf '%s\n' 'echo again >/out/marker' 'exit 0' >"$hog/job.sh"
+        rm -f "$hog/marker"
+        timeout 120 virtualing run runhog </dev/null >"$run/runhog.out" 2>&1
+        rc=$?
+        check_eq "a run of the same jail right after the OOM kill works (exit 0)" "0 again" \
+                "$rc $(cat "$hog/marker" 2>&1)$([ $rc = 0 ] || cat "$run/runhog.out")"
+
+        o=$(virtualing status runhog --json 2>&1)
+        check_eq "status runhog --json of the stopped jail: inactive, the limits from systemd" \
+                "inactive systemd 50331648 None" \
+                "$(printf '%s' "$o" | json_of '" ".join(str(x) for x in (d["active_state"], d["limits_source"], d["memory_max"], d["memory_current"]))')"
+
+        # the monitors end on SIGINT with 0
+        kill -INT "$mj" "$mt"
+        reap "$mj" 10
+        rc=$reaped
+        reap "$mt" 10
+        check_eq "both monitors exit with 0 on SIGINT" "0 0" "$rc $reaped"
+        say "virtualing monitor runner:" "$(sed 's/^/  /' "$mtext")"
+        o=$(cat "$mtext")
+        check "virtualing monitor runner printed HH:MM:SS runner started ... stopped, and nothing of runhog" \
+                sh -c 'grep -qE "^[0-9]{2}:[0-9]{2}:[0-9]{2} runner started$" "$1" &&
+                        grep -qE "^[0-9]{2}:[0-9]{2}:[0-9]{2} runner stopped$" "$1" && ! grep -q runhog "$1"' sh "$mtext"
+        for f in runner runhog; do rm -f "/etc/virtualing/$f.conf"; done
+}
+
+# ---------------------------------------------------------------- the examples of the package
+memcached_version() {
+        python3 -c 'import socket
+s = socket.create_connection(("127.0.0.1", 11211), timeout=5)
+s.sendall(b"version\r\n")
+print(s.recv(100).decode().strip())' 2>&1
+}
+
+memcached_up() { memcached_version | grep -q '^VERSION '; }
+
+scenario_examples() {
+        local ex=/usr/share/doc/virtualing/examples name u pid o wvip=192.0.2.80 wtoken fifo
+        say "" "== the example jails of the package: web (lighttpd), cache (memcached), batch (sort, elastic memory)," \
+                "   copied from $ex as their comments say, with a drop-in for the VM"
+        for name in web cache batch; do
+                check "the package has $ex/$name.conf" test -s "$ex/$name.conf"
+                install -m 0644 "$ex/$name.conf" "/etc/virtualing/$name.conf"
+                units+=("virtualing@$name.service")
+        done
+        # web: its root from web-root/, its site and logs
+        mkdir -p /srv/jails/web /srv/www/example /var/log/virtualing-web
+        cp -r "$ex/web-root/." /srv/jails/web/
+        chown www-data: /var/log/virtualing-web
+        wtoken="the web example in the VM, $(cat /proc/sys/kernel/random/uuid)"
+        printf '<p>%s</p>\n' "$wtoken" >/srv/www/example/index.html
+        mkdir -p /etc/virtualing/web.conf.d
+        install -m 0644 /dev/stdin /etc/virtualing/web.conf.d/50-vm.conf <<'EOF'
+# the VM has no eth0: the jails' addresses go on its dummy interface
+[Network]
+Device=dummy0
+EOF
+        # batch: its directories, and the input as a FIFO, so that the job waits for
+        # it while its cgroup is looked at
+        mkdir -p /srv/batch/in /srv/batch/out /srv/batch/tmp
+        chown nobody:nogroup /srv/batch/out /srv/batch/tmp
+        fifo=/srv/batch/in/records.txt
+        rm -f "$fifo" /srv/batch/out/sorted.txt
+        mkfifo -m 0644 "$fifo"
+        check "virtualing verify accepts them (with the drop-in)" virtualing verify web cache batch
+        reload
+        check_grep "virtualing cat web shows the drop-in" "# /etc/virtualing/web.conf.d/50-vm.conf" "$(virtualing cat web 2>&1)"
+
+        u=virtualing@web.service
+        check "systemctl start virtualing@web succeeds" sc start $u
+        check "its VIP $wvip/24 is on dummy0" sh -c "ip -o addr show dev dummy0 | grep -qF 'inet $wvip/24'"
+        wait_for 30 curl -fsS --max-time 5 "http://$wvip/"
+        check_grep "lighttpd answers on http://$wvip/ with the site" "$wtoken" "$(curl -fsS --max-time 5 "http://$wvip/" 2>&1)"
+        pid=$(prop $u MainPID)
+        check_eq "its main process is lighttpd, as www-data" "lighttpd www-data" \
+                "$(ps -o comm= -o user= -p "$pid" 2>&1 | xargs)"
+        check_grep "the access log is on the host (/var/log/virtualing-web)" "GET / " "$(cat /var/log/virtualing-web/access.log 2>&1)"
+        check_eq "cpu.max, memory.high, memory.max, pids.max as in web.conf" "30000 100000|419430400|536870912|64" \
+                "$(cgfile $u cpu.max)|$(cgfile $u memory.high)|$(cgfile $u memory.max)|$(cgfile $u pids.max)"
+        check_io "io.max: the disk that holds /srv (the VM's), IOReadBandwidthMax=/srv 10M and the rest" web \
+                "$majmin rbps=10485760 wbps=5242880 riops=1000 wiops=max"
+
+        u=virtualing@cache.service
+        check_eq "the user memcache exists (Debian's memcached package)" memcache "$(id -un memcache 2>&1)"
+        check "systemctl start virtualing@cache succeeds" sc start $u
+        wait_for 30 memcached_up
+        check_grep "memcached answers on 127.0.0.1:11211" "VERSION " "$(memcached_version)"
+        pid=$(prop $u MainPID)
+        check_eq "its main process is memcached, as memcache" "memcached memcache" \
+                "$(ps -o comm= -o user= -p "$pid" 2>&1 | xargs)"
+        check_eq "with no capability at all (CapabilityBoundingSet=)" 0000000000000000 \
+                "$(awk '$1 == "CapBnd:" { print $2 }' /proc/$pid/status 2>&1)"
+        check_eq "cpu.max, memory.max, pids.max as in cache.conf" "100000 100000|402653184|32" \
+                "$(cgfile $u cpu.max)|$(cgfile $u memory.max)|$(cgfile $u pids.max)"
+
+        u=virtualing@batch.service
+        check "systemctl start virtualing@batch succeeds" sc start $u
+        wait_for 30 sh -c "grep -qx sort /proc/$(prop $u MainPID)/comm"
+        check_eq "sort runs in it, as nobody, waiting for its input" "sort nobody" \
+                "$(ps -o comm= -o user= -p "$(prop $u MainPID)" 2>&1 | xargs)"
+        check_eq "its elastic start: memory.max 512M, memory.high about 90% of it (the generator's), no swap" \
+                "536870912 90% 0" "$(cgfile $u memory.max) $(cgfile $u memory.high | awk '{ printf "%d%%", $1 * 100 / 536870912 + 0.5 }') $(cgfile $u memory.swap.max)"
+        check_eq "cpu.max and pids.max as in batch.conf" "200000 100000|16" "$(cgfile $u cpu.max)|$(cgfile $u pids.max)"
+        check_eq "the watcher watches it with the same limit" "t 536870912" \
+                "$(busctl get-property org.virtualing1 "$(jpath batch)" org.virtualing1.Jail MemoryMax 2>&1)"
+        # 200000 records in the FIFO
+        timeout 120 python3 -c 'import random, sys
+r = random.Random(6)
+with open(sys.argv[1], "w") as f:
+    for i in range(200000):
+        f.write("%08x record %d\n" % (r.getrandbits(32), i))' "$fifo"
+        wait_for 180 not_active $u
+        check_eq "the job ran to completion (Result=success, exit status 0)" "inactive success 0" \
+                "$(prop $u ActiveState) $(prop $u Result) $(prop $u ExecMainStatus)"
+        check_eq "its output is the input, sorted" "200000 sorted" \
+                "$(wc -l </srv/batch/out/sorted.txt 2>&1) $(LC_ALL=C sort -c /srv/batch/out/sorted.txt 2>&1 && echo sorted)"
+
+        check "systemctl stop virtualing@web virtualing@cache succeeds" sc stop virtualing@web virtualing@cache
+        check_eq "both ended cleanly" "inactive success inactive success" \
+                "$(prop virtualing@web ActiveState) $(prop virtualing@web Result) $(prop virtualing@cache ActiveState) $(prop virtualing@cache Result)"
+        check "the web VIP is gone" sh -c "! ip -o addr show dev dummy0 | grep -qF 'inet $wvip/'"
+        rm -f /etc/virtualing/cache.conf
+}
+
 # ---------------------------------------------------------------- run
 setup
 # run.sh --debug SCRIPT: a script of the developer's, run first, its output as comments
@@ -808,6 +1130,7 @@ demo)
         scenario_elastic
         ;;
 *)
+        scenario_package
         scenario_atboot
         scenario_watcher
         scenario_dbus
@@ -819,6 +1142,8 @@ demo)
         scenario_oom
         scenario_usage
         scenario_elastic
+        scenario_run
+        scenario_examples
         ;;
 esac
 if [ "$mode" = demo ]; then
