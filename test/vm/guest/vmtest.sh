@@ -567,7 +567,11 @@ MemorySwapMax=0
 [Events]
 # a root-owned 0755 script: appends its environment to the file
 OnOOMKill=$hook $env
+# throttled at MemoryHigh, the hog stalls on memory: PSI says so
+PressureThreshold=some 100ms 1s
+OnPressure=$hook $run/hog-psi.env
 EOF
+        rm -f "$run/hog-psi.env"
         say "--- /etc/virtualing/hog.conf" "$(grep -v '^#' /etc/virtualing/hog.conf)"
         reload
         local before after u=virtualing@hog.service p max=50331648 ev line e count cur mx s
@@ -597,6 +601,12 @@ EOF
 
         # the signals: the watcher reports a jail's last events before JailRemoved
         wait_sig 30 JailRemoved /org/virtualing1 '^JailRemoved hog '
+        check "PSI: a PressureEvent(some) arrived while the hog was throttled at MemoryHigh" \
+                has_sig PressureEvent "$p" '^PressureEvent some$'
+        local psi_runs
+        psi_runs=$(hook_runs "$run/hog-psi.env")
+        check_eq "PSI: the OnPressure hook ran (VIRTUALING_EVENT=pressure)" "pressure" \
+                "$([ "${psi_runs:-0}" -ge 1 ] && hook_var "$run/hog-psi.env" 1 VIRTUALING_EVENT)"
         s=$(sigs MemoryEvent "$p")
         for ev in high max oom oom_kill; do
                 line=$(printf '%s\n' "$s" | grep -m1 "^MemoryEvent $ev ")
