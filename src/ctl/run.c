@@ -199,6 +199,39 @@ static int start_scope(Run *run, sd_bus *bus, sd_bus_slot **ret_slot) {
         return run->job ? 0 : -ENOMEM;
 }
 
+/* The command is gone; processes it left in the scope are not. Stop the scope, so they end
+ * before the addresses they may use are taken away. A scope that emptied has gone already
+ * (NoSuchUnit): nothing to do. */
+static void stop_scope(Run *run, sd_bus *bus, sd_event *e) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        uint64_t now, deadline;
+        const char *job;
+        int r;
+
+        run->job = mfree(run->job);
+        run->job_result = mfree(run->job_result);
+        r = sd_bus_match_signal(bus, &slot, SYSTEMD_SERVICE, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
+                                on_job_removed, run);
+        if (r >= 0)
+                r = sd_bus_call_method(bus, SYSTEMD_SERVICE, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit", &error, &reply,
+                                       "ss", run->unit, "replace");
+        if (r < 0)
+                return;
+        if (sd_bus_message_read(reply, "o", &job) < 0 || !(run->job = strdup(job)))
+                return;
+        if (sd_event_now(e, CLOCK_MONOTONIC, &now) < 0)
+                return;
+        deadline = now + JOB_TIMEOUT_USEC;
+        while (!run->job_result && now < deadline) {
+                if (sd_event_run(e, deadline - now) < 0 || sd_event_now(e, CLOCK_MONOTONIC, &now) < 0)
+                        return;
+        }
+        if (!run->job_result)
+                fprintf(stderr, "Timed out waiting for systemd to stop %s.\n", run->unit);
+}
+
 /* Runs the loop until the start job ends, the child dies, a signal arrives or the time is up. */
 static int wait_for_job(Run *run, sd_event *e) {
         uint64_t now, deadline;
@@ -361,6 +394,7 @@ int verb_run(int argc, char *argv[]) {
                 }
         }
         ret = child_status(&run.child_info);
+        stop_scope(&run, bus, event);
 
 finish:
         go_write = safe_close(go_write);

@@ -985,6 +985,14 @@ EOF
         check_eq "a command that exits with 7: virtualing run exits with 7" "7 exiting" "$rc $(cat "$out/marker" 2>&1)"
         check "the VIP is gone again" sh -c "! ip -o addr show dev dummy0 | grep -qF 'inet $rvip/'"
 
+        # a command that leaves a process behind: the scope is stopped before the VIP goes
+        printf '%s\n' 'sleep 1234 &' 'exit 0' >"$out/job.sh"
+        timeout 120 virtualing run runner </dev/null >"$run/runner.out" 2>&1
+        rc=$?
+        check_eq "a command that leaves a background process: run exits 0" 0 "$rc"
+        check "its leftover process was stopped with the scope" sh -c "! pgrep -f 'slee[p] 1234' >/dev/null"
+        check "and the scope is gone" sh -c "! systemctl is-active --quiet $scope"
+
         # an OOM kill, then a run right after
         say "" "\$ virtualing run runhog    (MemoryMax=48M; python3 allocates until it is killed)"
         printf '%s\n' "exec /usr/bin/python3 -c \"import time; time.sleep(2); b = []; [b.append(b'x' * (1 << 20)) for _ in iter(int, 1)]\"" \
