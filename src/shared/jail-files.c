@@ -33,11 +33,8 @@ int jail_search_path(char ***ret) {
                 if (r < 0)
                         return r;
         }
-        if (!l) {
-                l = calloc(1, sizeof(char *));
-                if (!l)
-                        return -ENOMEM;
-        }
+        if (strv_ensure(&l) < 0)
+                return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -165,13 +162,9 @@ static int find_dropins_masked(char * const *dirs, const char *name, uint64_t di
                 if (r < 0)
                         goto finish;
         }
-        if (!result) {
-                result = calloc(1, sizeof(char *));
-                if (!result) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-        }
+        r = strv_ensure(&result);
+        if (r < 0)
+                goto finish;
         *ret = TAKE_PTR(result);
 finish:
         seen_free(seen, n);

@@ -300,11 +300,9 @@ int split_words(const char *s, char ***ret) {
                         return r;
         }
 
-        if (!l) {
-                l = calloc(1, sizeof(char *));
-                if (!l)
-                        return -ENOMEM;
-        }
+        r = strv_ensure(&l);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(l);
         return 0;
 }

@@ -67,6 +67,15 @@ char **strv_copy(char * const *l) {
         return c;
 }
 
+int strv_ensure(char ***l) {
+        if (!*l) {
+                *l = calloc(1, sizeof(char *));
+                if (!*l)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 bool strv_contains(char * const *l, const char *s) {
         STRV_FOREACH(i, l)
                 if (streq(*i, s))

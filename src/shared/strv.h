@@ -19,6 +19,8 @@ int strv_consume(char ***l, char *value);
 int strv_extend(char ***l, const char *value);
 int strv_extend_strv(char ***a, char * const *b);
 char **strv_copy(char * const *l);
+/* Makes a NULL list an empty one, for results that are never NULL. */
+int strv_ensure(char ***l);
 bool strv_contains(char * const *l, const char *s);
 char *strv_join(char * const *l, const char *sep);
 void strv_sort(char **l);
