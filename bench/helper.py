@@ -22,9 +22,10 @@ each skeleton directory the host has.  It recreates the host symlinks (such as
 /bin -> usr/bin), makes the directories the skeleton makes, and mounts /proc,
 /dev (bwrap's --dev: tmpfs, the six nodes, devpts), a 01777 tmpfs on /dev/shm
 and the two binds.  It also passes --cap-drop ALL --cap-add for the helper's six
-default capabilities.  It passes no --unshare-* option: bwrap run by root and
-not installed setuid makes a mount namespace only (no user namespace), as the
-helper does.  Neither side adds a PID namespace or a new session.
+default capabilities, and --unshare-pid --unshare-ipc: bwrap run by root and not
+installed setuid then makes mount, PID and IPC namespaces (no user namespace), as
+the helper does by default (PrivatePIDs=yes, PrivateIPC=yes); both run the command
+as PID 2 below an init of their own.
 
 Each tool first runs once with a script that prints its mount table, its
 capabilities and whether /data is writable and /srv/ro read-only.  The script
@@ -34,10 +35,9 @@ is not writable, /srv/ro is not read-only, or the effective capabilities are not
 the six.  Then it runs the two alternately, R times each, and prints the median,
 minimum and maximum wall-clock times and the ratio helper/bwrap.
 
-Two differences remain, and the script prints them.  Without --unshare-pid,
-bwrap's --proc binds the host's /proc and covers some of its directories
-read-only; the helper mounts a fresh proc (hidepid=invisible).  bwrap's --dev
-bind-mounts the host's device nodes; the helper makes them with mknod.
+Two differences remain, and the script prints them.  The helper makes the kernel
+tunables of its /proc read-only (a mount each); bwrap's --dev bind-mounts the
+host's device nodes, the helper makes them with mknod.
 bubblewrap (0.8.0 at least) refuses --symlink onto an existing symlink.  The helper's
 check run has already made those links in the jail root on disk (both tools
 share the root), so --symlink is given only for links that are still missing.
@@ -125,7 +125,8 @@ def jail_text(root, exec_line, rw, ro):
 def bwrap_argv(bwrap, root, rw, ro, skeleton, command):
     """The same tree as jail-mount.c, in the same order. Links already in the root on disk are left
     out: bubblewrap (0.8.0 at least) fails on --symlink onto an existing symlink."""
-    argv = [bwrap, "--bind", root, "/"]
+    # the helper's defaults: a PID namespace (bwrap's PID 1 is its own init, as ours) and an IPC one
+    argv = [bwrap, "--unshare-pid", "--unshare-ipc", "--bind", root, "/"]
     skipped = 0
 
     def link(rel, target):
@@ -336,8 +337,8 @@ def bench(a, tmp):
     hproc = next((m for m in hm if m[0] == "/proc"), None)
 
     print(f"virtualing-helper: {a.helper}")
-    print(f"bwrap:             {a.bwrap} ({bwrap_version(a.bwrap)}), run by root: mount namespace only, "
-          "no user namespace")
+    print(f"bwrap:             {a.bwrap} ({bwrap_version(a.bwrap)}), run by root with --unshare-pid "
+          "--unshare-ipc: mount, PID and IPC namespaces, no user namespace")
     print(f"jail root on {fs_type(tmp)} ({root})")
     print(f"tree: {n_bind} read-only skeleton binds, {n_link} host symlinks, /proc, /dev, /dev/pts, /dev/shm, "
           f"2 binds; {a.runs} runs each, alternating")
@@ -348,7 +349,7 @@ def bench(a, tmp):
     print("  only in helper: " + (" ".join(only_h) if only_h else "(none)"))
     print("  only in bwrap:  " + (" ".join(only_b) if only_b else "(none)"))
     if hproc:
-        print("  /proc: the helper mounts a fresh proc; bwrap without --unshare-pid binds the host's /proc")
+        print("  /proc: both mount a fresh proc of the jail's own PID namespace")
     print(f"capabilities: helper {fmt_caps(hs)}; bwrap {fmt_caps(bs)}; "
           f"NoNewPrivs helper {hs.get('NoNewPrivs')} bwrap {bs.get('NoNewPrivs')}")
     print_times((("virtualing-helper", th), ("bwrap", tb), ("/bin/true (spawn cost)", spawn)))

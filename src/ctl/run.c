@@ -73,7 +73,7 @@ _noreturn_ static void child_main(const Jail *j, int go_fd, int stale_fd, const 
         safe_close(go_fd);
         /* the parent blocked these before fork() so that it could take them as events */
         (void) sigprocmask(SIG_SETMASK, saved_mask, NULL);
-        _exit(jail_exec(j)); /* returns only on failure, with a HELPER_EXIT_* status */
+        _exit(jail_exec(j, 0)); /* the command's status, or a HELPER_EXIT_* status */
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {

@@ -187,9 +187,10 @@ static int walk(JailTree *t, const char *path, int kind, mode_t final_mode, int 
         return 0;
 }
 
-int jail_namespace_enter(void) {
-        if (unshare(CLONE_NEWNS) < 0)
-                return helper_fail(HELPER_EXIT_NAMESPACE, "creating a mount namespace", NULL, errno);
+int jail_namespace_enter(unsigned long extra) {
+        if (unshare(CLONE_NEWNS | extra) < 0)
+                return helper_fail(HELPER_EXIT_NAMESPACE,
+                                   extra ? "creating the jail's namespaces" : "creating a mount namespace", NULL, errno);
         /* slave: host mounts still show up, ours never travel back */
         if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
                 return helper_fail(HELPER_EXIT_NAMESPACE, "making / a recursive slave", NULL, errno);
@@ -340,7 +341,50 @@ void jail_tree_done(JailTree *t) {
         free(t->mounts);
         t->mounts = NULL;
         t->n_mounts = 0;
+        t->system_mnt_ids = mfree(t->system_mnt_ids);
+        t->n_system_mnt_ids = 0;
         t->root_fd = safe_close(t->root_fd);
+}
+
+static int mount_id_of(int fd, uint64_t *ret) {
+        struct statx sx;
+
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+                return -errno;
+        if (!(sx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        *ret = sx.stx_mnt_id;
+        return 0;
+}
+
+static int record_system_mount(JailTree *t, int fd) {
+        uint64_t *n, id = 0;
+        int r;
+
+        r = mount_id_of(fd, &id);
+        if (r < 0)
+                return r;
+        n = realloc(t->system_mnt_ids, sizeof(uint64_t) * (t->n_system_mnt_ids + 1));
+        if (!n)
+                return -ENOMEM;
+        t->system_mnt_ids = n;
+        n[t->n_system_mnt_ids++] = id;
+        return 0;
+}
+
+bool jail_tree_is_system_mount(const JailTree *t, uint64_t mnt_id) {
+        for (size_t i = 0; i < t->n_system_mnt_ids; i++)
+                if (t->system_mnt_ids[i] == mnt_id)
+                        return true;
+        return false;
+}
+
+int jail_tree_make_nosuid(JailTree *t) {
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID };
+
+        if (mount_setattr(t->root_fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                return helper_fail(HELPER_EXIT_ROOT, "making the jail root nosuid:", t->root, errno);
+        return 0;
 }
 
 /* Bind SOURCE_FD (host) onto TARGET_FD (jail). Attributes go on the detached clone, so
@@ -488,6 +532,8 @@ int jail_skeleton(JailTree *t) {
                 if (r < 0)
                         return helper_fail(HELPER_EXIT_SKELETON, "binding read-only", host, r);
                 r = record_mount(t, host, tree);
+                if (r >= 0)
+                        r = record_system_mount(t, tree);
                 if (r < 0)
                         return helper_fail(HELPER_EXIT_SKELETON, "recording", host, r);
         }
@@ -553,7 +599,23 @@ static int proc_protect(int proc_fd) {
         return 0;
 }
 
-int jail_proc_dev(JailTree *t, gid_t tty_gid) {
+int jail_proc_new(bool hidepid, int *ret_mnt) {
+        static const char * const hidepid_opts[] = { "hidepid", "invisible", NULL };
+        _cleanup_close_ int mnt = -EBADF;
+        int r;
+
+        r = fs_new("proc", hidepid ? hidepid_opts : NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                   &mnt);
+        if (r < 0)
+                return r;
+        r = proc_protect(mnt);
+        if (r < 0)
+                return r;
+        *ret_mnt = TAKE_FD(mnt);
+        return 0;
+}
+
+int jail_proc_dev(JailTree *t, gid_t tty_gid, int proc_mnt_given) {
         static const struct {
                 const char *name;
                 unsigned maj, min;
@@ -567,7 +629,6 @@ int jail_proc_dev(JailTree *t, gid_t tty_gid) {
                 { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
                 { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },
         };
-        static const char * const proc_opts[] = { "hidepid", "invisible", NULL };
         static const char * const dev_opts[] = { "mode", "0755", "size", "1m", "nr_inodes", "1k", NULL };
         static const char * const shm_opts[] = { "mode", "01777", NULL };
         _cleanup_close_ int proc_fd = -EBADF, proc_mnt = -EBADF, dev_fd = -EBADF, dev_mnt = -EBADF,
@@ -576,19 +637,22 @@ int jail_proc_dev(JailTree *t, gid_t tty_gid) {
         const char *pts_opts[] = { "ptmxmode", "0666", "mode", "0620", "gid", gid, NULL };
         int r;
 
-        /* no PID namespace (the command must stay the unit's main PID): hide other users' processes */
         r = walk(t, "/proc", WALK_DIR, 0755, &proc_fd, NULL);
         if (r < 0)
                 return fail_in_jail(HELPER_EXIT_PROC_DEV, "mount point", "/proc", r);
-        r = fs_new("proc", proc_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &proc_mnt);
-        if (r < 0)
-                return helper_fail(HELPER_EXIT_PROC_DEV, "creating a proc instance for", t->root, r);
+        if (proc_mnt_given >= 0)
+                proc_mnt = fcntl(proc_mnt_given, F_DUPFD_CLOEXEC, 3);
+        else {
+                /* no PID namespace of its own: hide other users' processes */
+                r = jail_proc_new(true, &proc_mnt);
+                if (r < 0)
+                        return helper_fail(HELPER_EXIT_PROC_DEV, "creating a proc instance for", t->root, r);
+        }
+        if (proc_mnt < 0)
+                return helper_fail(HELPER_EXIT_PROC_DEV, "creating a proc instance for", t->root, errno);
         r = attach(proc_mnt, proc_fd);
         if (r < 0)
                 return helper_fail(HELPER_EXIT_PROC_DEV, "mounting proc on /proc in", t->root, r);
-        r = proc_protect(proc_mnt);
-        if (r < 0)
-                return helper_fail(HELPER_EXIT_PROC_DEV, "making kernel tunables read-only in /proc of", t->root, r);
 
         /* /dev: a tmpfs filled through its own fd before it is attached */
         r = walk(t, "/dev", WALK_DIR, 0755, &dev_fd, NULL);

@@ -88,7 +88,7 @@ int main(int argc, char *argv[]) {
                 r = load(argv[2], &j);
                 if (r != 0)
                         return r;
-                return jail_exec(j); /* returns only on failure */
+                return jail_exec(j, JAIL_EXEC_NOTIFY); /* returns only on failure, or with the command's status */
         }
         if (argc == 4 && streq(argv[1], "address") && (streq(argv[2], "up") || streq(argv[2], "down"))) {
                 r = load(argv[3], &j);

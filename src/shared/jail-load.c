@@ -708,6 +708,8 @@ static int k_skeleton(ParseCtx *c, const char *v) { return parse_bool_field(c, &
 static int k_user(ParseCtx *c, const char *v) { return parse_user_group(c, &J->user, v); }
 static int k_group(ParseCtx *c, const char *v) { return parse_user_group(c, &J->group, v); }
 static int k_nnp(ParseCtx *c, const char *v) { return parse_bool_field(c, &J->no_new_privileges, true, v); }
+static int k_private_pids(ParseCtx *c, const char *v) { return parse_bool_field(c, &J->private_pids, true, v); }
+static int k_private_ipc(ParseCtx *c, const char *v) { return parse_bool_field(c, &J->private_ipc, true, v); }
 static int k_memory_max(ParseCtx *c, const char *v) {
         return parse_memory(c, &J->memory_max, &J->memory_max_set, &J->loc_memory_max, v);
 }
@@ -761,6 +763,8 @@ static const KeyDef key_table[] = {
         { "Jail", "Environment", parse_environment },
         { "Jail", "CapabilityBoundingSet", parse_capabilities },
         { "Jail", "NoNewPrivileges", k_nnp },
+        { "Jail", "PrivatePIDs", k_private_pids },
+        { "Jail", "PrivateIPC", k_private_ipc },
         { "Resources", "CPUQuota", parse_cpu_quota },
         { "Resources", "MemoryMax", k_memory_max },
         { "Resources", "MemoryHigh", k_memory_high },
@@ -1041,6 +1045,8 @@ int jail_load_files(const char *name, const char *path, char * const *dropins, u
                 return -ENOMEM;
         j->skeleton = true;
         j->no_new_privileges = true;
+        j->private_pids = true;
+        j->private_ipc = true;
         j->announce_arp = true;
         j->capability_bounding_set = jail_default_capabilities();
         j->memory_grow_interval = USEC_PER_SEC;

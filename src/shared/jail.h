@@ -84,6 +84,8 @@ typedef struct Jail {
         uint64_t capability_bounding_set;
         bool capability_bounding_set_set;
         bool no_new_privileges;
+        bool private_pids; /* a PID namespace of its own */
+        bool private_ipc;  /* an IPC namespace of its own */
 
         /* [Resources]; UINT64_MAX means "not set" for the optional limits below */
         uint64_t cpu_quota_permyriad; /* 0 = not set */

@@ -390,16 +390,30 @@ class Test:
         T.ok(kinds == ['Subscribe', 'StartTransientUnit'], 'Subscribe, then one StartTransientUnit', kinds)
         start = [c for c in calls if c['call'] == 'StartTransientUnit']
         pid = self.check_props(start[0] if start else {}, 'virtualing-web.scope', w.etc, 'web', 'run web')
-        # the scope holds the command only: its pid is the jailed shell's, not ours
+        # the scope holds the jail only: its pid is the helper's child, not the waiting process; the
+        # command is PID 2 of its own PID namespace, below it (PID 1 is the jail's init)
         cmd_pid = w.out_file('pid')
+        ppid, children = None, []
         try:
             with open(f'/proc/{pid}/status') as f:
                 ppid = int(re.search(r'^PPid:\s*(\d+)', f.read(), re.M).group(1))
-        except (OSError, TypeError, AttributeError):
-            ppid = None
-        T.ok(pid is not None and pid != p.pid and str(pid) == cmd_pid and ppid == p.pid,
-             'PIDs is the jailed command (a child of virtualing run), not the waiting process',
-             {'PIDs': pid, 'run': p.pid, 'command $$': cmd_pid, 'PPid': ppid})
+            with open(f'/proc/{pid}/task/{pid}/children') as f:
+                children = [int(c) for c in f.read().split()]
+        except (OSError, TypeError, AttributeError, ValueError):
+            pass
+        nspids = []
+        for c in children:
+            try:
+                with open(f'/proc/{c}/status') as f:
+                    nspids.append(re.search(r'^NSpid:\s*(.*)$', f.read(), re.M).group(1).split())
+            except (OSError, AttributeError):
+                pass
+        T.ok(pid is not None and pid != p.pid and ppid == p.pid,
+             'PIDs is the jail (a child of virtualing run), not the waiting process',
+             {'PIDs': pid, 'run': p.pid, 'PPid': ppid})
+        T.ok(cmd_pid == '2' and any(len(n) == 2 and n[1] == '2' for n in nspids),
+             'the command is PID 2 of its own PID namespace, below the scope\'s process',
+             {'command $$': cmd_pid, 'children NSpid': nspids})
         T.ok(w.out_file('where') == 'in-jail' and w.out_file('rootline') == '/root',
              'the command runs in the jail (its root is the jail\'s tree)', (w.out_file('where'),
                                                                              w.out_file('rootline')))

@@ -8,36 +8,12 @@ set -u
 helper=${1:?usage: test-exec.sh HELPER}
 helper=$(realpath "$helper")
 
-if [ "$(id -u)" != 0 ]; then
-        echo "1..0 # SKIP needs root (mount namespaces, bind mounts)"
-        exit 0
-fi
-if [ -z "${VIRTUALING_TEST_IN_NS:-}" ]; then
-        if ! unshare -m --propagation private true 2>/dev/null; then
-                echo "1..0 # SKIP cannot create a mount namespace here"
-                exit 0
-        fi
-        VIRTUALING_TEST_IN_NS=1 exec unshare -m --propagation private "$BASH" "$0" "$helper"
-fi
-
-umask 022
-work=$(mktemp -d /tmp/virtualing-exec.XXXXXX)
-mount -t tmpfs -o mode=0755 tmpfs "$work" || { echo "Bail out! tmpfs on $work"; exit 1; }
+. "$(dirname "$0")/../lib/jailtest.sh"
+in_private_mount_ns "$0" -- "$helper"
+work_tmpfs exec
 trap 'umount -R "$work" 2>/dev/null; rmdir "$work"' EXIT
-mkdir -p "$work/etc" "$work/host/data" "$work/host/ro/rw" "$work/host/rw" "$work/victim"
+mkdir -p "$work/host/data" "$work/host/ro/rw" "$work/host/rw" "$work/victim"
 echo hello >"$work/host/ro/file"
-export VIRTUALING_CONFIG_PATH="$work/etc"
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() {
-        n=$((n + 1))
-        echo "not ok $n - $1"
-        failed=$((failed + 1))
-        { sed 's/^/# out: /' "$work/out"; sed 's/^/# err: /' "$work/err"; } 2>/dev/null | head -40
-}
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
 
 # jail NAME ROOT [extra lines]: writes $work/etc/NAME.conf
 jail() {
@@ -301,5 +277,4 @@ check "a jail file writable by others is refused as root" '[ $rc = 3 ] && grep -
 # every failure above is one line
 check "every failure message is one line" '[ "$(wc -l <"$work/err")" = 1 ]'
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -130,6 +130,8 @@ static void test_defaults(void) {
         is_str(j->exec[0], "/bin/true", "Exec");
         ok(j->skeleton, "Skeleton defaults to yes");
         ok(j->no_new_privileges, "NoNewPrivileges defaults to yes");
+        ok(j->private_pids, "PrivatePIDs defaults to yes");
+        ok(j->private_ipc, "PrivateIPC defaults to yes");
         ok(j->announce_arp, "AnnounceARP defaults to yes");
         is_u64(j->capability_bounding_set, jail_default_capabilities(), "default capabilities");
         is_u64(j->capability_bounding_set, 0x4e3, "CHOWN DAC_OVERRIDE KILL SETGID SETUID NET_BIND_SERVICE");
@@ -161,6 +163,8 @@ static void test_all_keys(void) {
                 "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n"
                 "CapabilityBoundingSet=setuid\n"
                 "NoNewPrivileges=no\n"
+                "PrivatePIDs=no\n"
+                "PrivateIPC=false\n"
                 "[Resources]\n"
                 "CPUQuota=30%\n"
                 "MemoryMax=512M\n"
@@ -220,6 +224,8 @@ static void test_all_keys(void) {
         is_str(j->environment[1], "B=two words", "quoted env value");
         is_u64(j->capability_bounding_set, (1u << 10) | (1u << 7), "capabilities: first replaces default, later add");
         ok(!j->no_new_privileges, "NoNewPrivileges=no");
+        ok(!j->private_pids, "PrivatePIDs=no");
+        ok(!j->private_ipc, "PrivateIPC=false");
         is_u64(j->cpu_quota_permyriad, 3000, "CPUQuota=30%");
         is_u64(j->memory_max, 536870912, "MemoryMax=512M");
         is_u64(j->memory_high, 419430400, "MemoryHigh=400M");
@@ -274,6 +280,9 @@ static void test_bad_values(void) {
         check("BindReadOnly=/a/./b", "source must be an absolute");
         check("Skeleton=maybe", "expected a boolean");
         check("NoNewPrivileges=2", "expected a boolean");
+        check("PrivatePIDs=maybe", "[Jail] PrivatePIDs=maybe: expected a boolean");
+        check("PrivateIPC=", NULL);
+        check("PrivatePIDs=no\nPrivatePIDs=", NULL);
         check("User=a b", "expected a user or group name");
         check("Group=-x", "expected a user or group name");
         check("SupplementaryGroups=ok bad/name", "'bad/name' is not a valid group");
