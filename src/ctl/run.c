@@ -19,6 +19,7 @@
 #include "bus-util.h"
 #include "ctl.h"
 #include "helper.h"
+#include "jail-dirs.h"
 #include "jail-exec.h"
 #include "jail-properties.h"
 
@@ -58,8 +59,10 @@ typedef struct Run {
         siginfo_t child_info;
 } Run;
 
-/* The child: waits for the go-ahead and nothing else before it; then becomes the jail. */
-_noreturn_ static void child_main(const Jail *j, int go_fd, int stale_fd, const sigset_t *saved_mask) {
+/* The child: waits for the go-ahead and nothing else before it; then builds the jail. With a
+ * PID namespace the command becomes our own child (the helper's CLONE_PARENT) and its PID
+ * comes through HANDOVER_FD; the child then leaves the scope to the jail. */
+_noreturn_ static void child_main(const Jail *j, int go_fd, int stale_fd, int handover_fd, const sigset_t *saved_mask) {
         ssize_t n;
         char c;
 
@@ -73,7 +76,7 @@ _noreturn_ static void child_main(const Jail *j, int go_fd, int stale_fd, const 
         safe_close(go_fd);
         /* the parent blocked these before fork() so that it could take them as events */
         (void) sigprocmask(SIG_SETMASK, saved_mask, NULL);
-        _exit(jail_exec(j, 0)); /* the command's status, or a HELPER_EXIT_* status */
+        _exit(jail_exec(j, 0, handover_fd)); /* 0 after the handover, or the command's status, or a HELPER_EXIT_* */
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -279,7 +282,7 @@ int verb_run(int argc, char *argv[]) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(jail_freep) Jail *j = NULL;
         _cleanup_free_ char *unit = NULL;
-        _cleanup_close_ int go_read = -EBADF, go_write = -EBADF;
+        _cleanup_close_ int go_read = -EBADF, go_write = -EBADF, handover_read = -EBADF, handover_write = -EBADF;
         sigset_t mask, saved_mask;
         bool addresses_up = false;
         Run run = { .child = -1 };
@@ -314,6 +317,12 @@ int verb_run(int argc, char *argv[]) {
         }
         go_read = fds[0];
         go_write = fds[1];
+        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+                fprintf(stderr, "Failed to create a pipe: %m\n");
+                return EXIT_FAILED;
+        }
+        handover_read = fds[0];
+        handover_write = fds[1];
 
         /* Blocked before fork(): the parent takes them as events from here on (a Ctrl-C while
          * systemd starts the scope is handled, not fatal); the child unblocks them. */
@@ -333,9 +342,12 @@ int verb_run(int argc, char *argv[]) {
                 (void) sigprocmask(SIG_SETMASK, &saved_mask, NULL);
                 return EXIT_FAILED;
         }
-        if (run.child == 0)
-                child_main(j, go_read, go_write, &saved_mask);
+        if (run.child == 0) {
+                safe_close(handover_read);
+                child_main(j, go_read, go_write, handover_write, &saved_mask);
+        }
         go_read = safe_close(go_read);
+        handover_write = safe_close(handover_write);
 
         /* sd-event and sd-bus only now, in the parent: the child shares none of their state */
         r = sd_event_new(&event);
@@ -382,14 +394,29 @@ int verb_run(int argc, char *argv[]) {
         }
         go_write = safe_close(go_write);
 
-        while (!run.child_exited) {
-                r = sd_event_run(event, UINT64_MAX);
+        for (;;) {
+                pid_t command;
+
+                while (!run.child_exited) {
+                        r = sd_event_run(event, UINT64_MAX);
+                        if (r < 0) {
+                                /* without the loop we can still wait: signals stay blocked */
+                                fprintf(stderr, "Failed to wait for the jail: %s\n", strerror(-r));
+                                while (waitpid(run.child, NULL, 0) < 0 && errno == EINTR)
+                                        ;
+                                run.child_exited = true;
+                                goto finish;
+                        }
+                }
+                /* the helper handed the command (its PID namespace's PID 2) over to us: wait for that */
+                if (run.child_info.si_code != CLD_EXITED || run.child_info.si_status != 0 ||
+                    read(handover_read, &command, sizeof(command)) != sizeof(command))
+                        break;
+                run.child = command;
+                run.child_exited = false;
+                r = sd_event_add_child(event, NULL, run.child, WEXITED, on_child, &run);
                 if (r < 0) {
-                        /* without the loop we can still wait: signals stay blocked */
-                        fprintf(stderr, "Failed to wait for the jail: %s\n", strerror(-r));
-                        while (waitpid(run.child, NULL, 0) < 0 && errno == EINTR)
-                                ;
-                        run.child_exited = true;
+                        fprintf(stderr, "Failed to watch the jailed command: %s\n", strerror(-r));
                         goto finish;
                 }
         }
@@ -401,6 +428,8 @@ finish:
         child_kill(&run);
         if (addresses_up)
                 (void) address_down(j); /* says what failed itself */
+        if (run.child > 0)
+                (void) jail_directories_remove(j->name); /* the runtime ones; says what failed itself */
         free(run.job);
         free(run.job_result);
         /* the signals stay blocked: one that comes now must not replace the status */

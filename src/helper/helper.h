@@ -20,6 +20,7 @@ enum {
         HELPER_EXIT_ADDRESS = 20,   /* adding or removing an address failed */
         HELPER_EXIT_ADDRESS_BUSY = 21, /* an address to add is already on the host */
         HELPER_EXIT_RUNTIME = 22,   /* the record under /run/virtualing */
+        HELPER_EXIT_DIRECTORY = 23, /* RuntimeDirectory= and friends */
 };
 
 /* One line to stderr: "virtualing-helper: STEP PATH: strerror(err)"; returns status. */

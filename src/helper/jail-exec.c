@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "helper.h"
+#include "jail-dirs.h"
 #include "jail-exec.h"
 #include "jail-identity.h"
 #include "jail-init.h"
@@ -48,6 +49,10 @@ typedef struct Exec {
         char **env;
         unsigned n_listen; /* socket-activated fds from 3 */
         int notify_fd;     /* connected to $NOTIFY_SOCKET, or -EBADF */
+        int handover_fd;   /* where the command's PID goes, or -EBADF */
+        int journal_fd;    /* O_PATH of journald's stdout socket, when fd 1 or 2 is a stream to it */
+        unsigned journal_mask; /* which of them: 1 << 1, 1 << 2 */
+        char *notify_inside; /* $NOTIFY_SOCKET for the command, bound into the jail */
         mode_t umask;      /* the daemon's, given to us */
 } Exec;
 
@@ -244,6 +249,60 @@ static void notify_ready(int fd, pid_t main_pid, const char *command) {
         notify_send(fd, msg);
 }
 
+/* ---- the command's own stream to the journal */
+
+/* Which of stdout and stderr are the journal stream systemd gave us ($JOURNAL_STREAM). */
+static unsigned journal_streams(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        unsigned mask = 0;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+                return 0;
+        for (int fd = 1; fd <= 2; fd++) {
+                struct stat st;
+                if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == dev && st.st_ino == ino)
+                        mask |= 1U << fd;
+        }
+        return mask;
+}
+
+/* The journal names a stream's lines after what the stream's first line says, and gives
+ * them the PID of whoever connected it. systemd connected ours for the helper: the command
+ * connects its own, as itself, through the socket's inode (opened on the host), so that its
+ * lines read "nginx[PID]" whatever the jail holds. */
+static void journal_reconnect(Exec *x) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char header[512], env[64];
+        const char *ident;
+        struct stat st;
+        int fd, n;
+
+        if (x->journal_fd < 0)
+                return;
+        ident = strrchr(x->j->exec[0], '/');
+        ident = ident ? ident + 1 : x->j->exec[0];
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", x->journal_fd);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return;
+        /* identifier, unit, priority (info), level prefix, no forwarding: as sd_journal_stream_fd() */
+        n = snprintf(header, sizeof(header), "%s\n\n6\n1\n0\n0\n0\n", ident);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || shutdown(fd, SHUT_RD) < 0 ||
+            n <= 0 || (size_t) n >= sizeof(header) || write(fd, header, (size_t) n) != n || fstat(fd, &st) < 0) {
+                /* keep the helper's stream: the lines still arrive, under its name */
+                safe_close(fd);
+                return;
+        }
+        for (int i = 1; i <= 2; i++)
+                if (x->journal_mask & (1U << i))
+                        (void) dup3(fd, i, 0);
+        safe_close(fd);
+        snprintf(env, sizeof(env), "JOURNAL_STREAM=%llu:%llu", (unsigned long long) st.st_dev,
+                 (unsigned long long) st.st_ino);
+        (void) env_set(&x->env, env);
+}
+
 /* ---- the tree */
 
 /* /proc of the jail's PID namespace, made by its init: the helper is not in that namespace. */
@@ -260,8 +319,27 @@ static int receive_proc(const Exec *x, int sock, int *ret_mnt) {
         return 0;
 }
 
+/* Type=notify daemons inside: systemd's notification socket at /run/host/notify (systemd
+ * takes from the command what it sends, the command being the main process). */
+static int bind_notify_socket(Exec *x, JailTree *t) {
+        const char *e = getenv("NOTIFY_SOCKET");
+        int r;
+
+        if (!e)
+                return 0;
+        if (e[0] == '@') /* abstract: the jail shares the network namespace where it lives */
+                return asprintf(&x->notify_inside, "NOTIFY_SOCKET=%s", e) < 0 ?
+                        helper_fail(HELPER_EXIT_SKELETON, "building the environment", NULL, ENOMEM) : 0;
+        r = jail_bind_host_socket(t, e, "/run/host/notify");
+        if (r != 0)
+                return r;
+        if (!(x->notify_inside = strdup("NOTIFY_SOCKET=/run/host/notify")))
+                return helper_fail(HELPER_EXIT_SKELETON, "building the environment", NULL, ENOMEM);
+        return 0;
+}
+
 /* PROC_SOCK: where the init sends the jail's /proc, or -EBADF to make one with hidepid. */
-static int build_tree(const Exec *x, int proc_sock) {
+static int build_tree(Exec *x, int proc_sock) {
         _cleanup_close_ int proc_mnt = -EBADF;
         const Jail *j = x->j;
         JailTree tree = { .root_fd = -EBADF };
@@ -278,11 +356,15 @@ static int build_tree(const Exec *x, int proc_sock) {
                 r = HELPER_EXIT_USER;
         }
         if (r == 0 && j->skeleton)
-                r = jail_skeleton(&tree);
+                r = jail_skeleton(&tree, j);
         if (r == 0 && j->skeleton && proc_sock >= 0)
                 r = receive_proc(x, proc_sock, &proc_mnt);
         if (r == 0 && j->skeleton)
-                r = jail_proc_dev(&tree, x->id.tty_gid, proc_mnt);
+                r = jail_proc_dev(&tree, x->id.tty_gid, proc_mnt, j->bind_log_sockets);
+        if (r == 0)
+                r = jail_directories(&tree, j, &x->id);
+        if (r == 0 && x->notify_fd >= 0 && j->skeleton)
+                r = bind_notify_socket(x, &tree);
         if (r == 0)
                 r = jail_binds(&tree, j);
         /* with the tree complete: may root start a program in it? */
@@ -310,13 +392,17 @@ static int build_tree(const Exec *x, int proc_sock) {
 }
 
 /* The last steps of the command's process before execve(): privileges, directory, checks. */
-static int prepare_command(const Exec *x) {
+static int prepare_command(Exec *x) {
         const Jail *j = x->j;
         int r;
 
         r = privileges_drop(&x->id, j->capability_bounding_set, j->no_new_privileges);
         if (r != 0)
                 return r;
+        /* as the command's user: the journal records who connected */
+        journal_reconnect(x);
+        if (x->notify_inside && env_set(&x->env, x->notify_inside) < 0)
+                return helper_fail(HELPER_EXIT_EXEC, "building the environment", NULL, ENOMEM);
         /* a session keyring of its own, the user's, linked to nothing: not its starter's
          * (systemd's KeyringMode=private); where keyrings are unavailable, there is none */
         (void) syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0UL, 0UL, 0UL, 0UL);
@@ -474,7 +560,7 @@ static int run_in_pid_namespace(Exec *x, int host_mnt, int host_pid) {
         static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
         _cleanup_close_ int sock = -EBADF, go_wr = -EBADF, status_rd = -EBADF, pidfd = -EBADF;
         unsigned long ns = CLONE_NEWPID | (x->j->private_ipc ? CLONE_NEWIPC : 0);
-        bool handover = x->notify_fd >= 0;
+        bool handover = x->notify_fd >= 0 || x->handover_fd >= 0;
         int fds[2], go_rd, status_wr, r;
         sigset_t mask, saved;
         pid_t init, command;
@@ -497,6 +583,7 @@ static int run_in_pid_namespace(Exec *x, int host_mnt, int host_pid) {
                 safe_close(host_mnt);
                 safe_close(host_pid);
                 x->notify_fd = safe_close(x->notify_fd);
+                x->handover_fd = safe_close(x->handover_fd);
                 init_main(x, fds[1]);
         }
         safe_close(fds[1]);
@@ -537,6 +624,7 @@ static int run_in_pid_namespace(Exec *x, int host_mnt, int host_pid) {
                 safe_close(go_wr);
                 safe_close(status_rd);
                 x->notify_fd = safe_close(x->notify_fd);
+                x->handover_fd = safe_close(x->handover_fd);
                 command_main(x, status_wr, go_rd);
         }
         safe_close(go_rd);
@@ -558,12 +646,15 @@ static int run_in_pid_namespace(Exec *x, int host_mnt, int host_pid) {
         if (n != 1 || s != 0)
                 return n == 1 ? s : HELPER_EXIT_EXEC; /* it said what failed */
 
-        if (handover) {
+        if (x->notify_fd >= 0) {
                 notify_ready(x->notify_fd, command, x->j->exec[0]);
                 r = notify_barrier(x->notify_fd);
                 if (r < 0)
                         fprintf(stderr, "%s: waiting for systemd to take the command as main process: %s\n",
                                 program_invocation_short_name, strerror(-r));
+        } else if (x->handover_fd >= 0 && write(x->handover_fd, &command, sizeof(command)) != sizeof(command)) {
+                (void) kill(command, SIGKILL);
+                return helper_fail(HELPER_EXIT_EXEC, "passing on the command's PID", NULL, errno);
         }
         if (write(go_wr, "g", 1) != 1)
                 return helper_fail(HELPER_EXIT_EXEC, "starting the command", NULL, errno);
@@ -587,8 +678,8 @@ static int exec_in_pid_namespace(Exec *x) {
         return r;
 }
 
-int jail_exec(const Jail *j, unsigned flags) {
-        Exec x = { .j = j, .notify_fd = -EBADF };
+int jail_exec(const Jail *j, unsigned flags, int handover_fd) {
+        Exec x = { .j = j, .notify_fd = -EBADF, .handover_fd = handover_fd, .journal_fd = -EBADF };
         int r;
 
         r = identity_resolve(j, &x.id);
@@ -608,11 +699,20 @@ int jail_exec(const Jail *j, unsigned flags) {
                         fprintf(stderr, "%s: connecting to $NOTIFY_SOCKET: %s\n", program_invocation_short_name,
                                 strerror(-x.notify_fd));
         }
+        x.journal_fd = -EBADF;
+        x.journal_mask = journal_streams();
+        if (x.journal_mask) {
+                x.journal_fd = open("/run/systemd/journal/stdout", O_PATH | O_CLOEXEC);
+                if (x.journal_fd < 0)
+                        x.journal_mask = 0;
+        }
         /* explicit modes everywhere below; the command gets the umask we were given */
         x.umask = umask(0);
 
         r = j->private_pids ? exec_in_pid_namespace(&x) : exec_direct(&x);
         safe_close(x.notify_fd);
+        safe_close(x.journal_fd);
+        free(x.notify_inside);
         strv_free(x.env);
         identity_done(&x.id);
         return r;

@@ -13,5 +13,7 @@ enum {
 
 /* Builds the jail in new namespaces and runs its command there. Returns only on failure,
  * with a HELPER_EXIT_* status after printing one line; or, when the helper waits for the
- * command, with the command's exit status (128+N for a signal it could not re-raise). */
-int jail_exec(const Jail *j, unsigned flags);
+ * command, with the command's exit status (128+N for a signal it could not re-raise).
+ * HANDOVER_FD (or -1): with a PID namespace the command is made a child of our parent,
+ * its PID (a pid_t) is written there, and the helper exits 0 once it runs. */
+int jail_exec(const Jail *j, unsigned flags, int handover_fd);

@@ -235,16 +235,25 @@ static int open_root_checked(const char *root, int *ret_fd, struct stat *ret_st)
 
                         next = strtok_r(NULL, "/", &save);
                         last = !next;
-                        strcat(walked, "/");
-                        strcat(walked, p);
+                        /* the directory we are in must be root's and closed to others (or
+                         * sticky, then what we find in it must be root's): name it if not */
                         if (prev.st_uid != 0)
                                 return helper_fail(HELPER_EXIT_ROOT,
                                                    "refusing jail root: a directory above it is not owned by root:",
-                                                   walked, 0);
+                                                   walked[0] ? walked : "/", 0);
+                        if ((prev.st_mode & (S_IWGRP | S_IWOTH)) && !(prev.st_mode & S_ISVTX))
+                                return helper_fail(HELPER_EXIT_ROOT,
+                                                   "refusing jail root: a directory above it is writable by group or others:",
+                                                   walked[0] ? walked : "/", 0);
+                        strcat(walked, "/");
+                        strcat(walked, p);
                         nfd = openat(fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                        if (nfd < 0 && errno == ENOENT && last) {
+                        if (nfd < 0 && errno == ENOENT) {
+                                /* as "mkdir -p": root's, in a directory found trusted */
                                 if (mkdirat(fd, p, 0755) < 0 && errno != EEXIST)
-                                        return helper_fail(HELPER_EXIT_ROOT, "creating the jail root", walked, errno);
+                                        return helper_fail(HELPER_EXIT_ROOT,
+                                                           last ? "creating the jail root" : "creating a parent of the jail root",
+                                                           walked, errno);
                                 nfd = openat(fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                         }
                         if (nfd < 0)
@@ -256,7 +265,7 @@ static int open_root_checked(const char *root, int *ret_fd, struct stat *ret_st)
                                 return helper_fail(HELPER_EXIT_ROOT, "stat", walked, errno);
                         if (!entry_trusted(&prev, &st))
                                 return helper_fail(HELPER_EXIT_ROOT,
-                                                   "refusing jail root: a directory above it is writable by group or others:",
+                                                   "refusing jail root: not root's, in a directory others may write to:",
                                                    walked, 0);
                         if (S_ISLNK(st.st_mode)) {
                                 char target[PATH_MAX];
@@ -485,16 +494,121 @@ static int copy_if_absent(JailTree *t, int etc_fd, const char *name, const char 
         return n < 0 ? -errno : 0;
 }
 
-int jail_skeleton(JailTree *t) {
+/* Small files of the host's /etc that ordinary programs read (name service, time zone,
+ * the linker's cache, identity of the machine), bound read-only unless the jail has its
+ * own. The list is what stock daemons open (virtualing-helper(8) names them). */
+static const char * const etc_binds[] = {
+        "nsswitch.conf", "host.conf", "gai.conf", "services", "protocols", "rpc", "ethertypes",
+        "ld.so.cache", "localtime", "timezone", "hostname", "machine-id", "mime.types",
+        "os-release", "login.defs", "shells", "ssl/openssl.cnf",
+};
+
+/* The host file bound onto a file of the jail's /etc, unless the jail has that file: an
+ * empty regular file (a mount point left by an earlier start) counts as none. */
+static int skeleton_etc_bind(JailTree *t, int etc_fd, const char *name) {
+        _cleanup_close_ int src = -EBADF, dst = -EBADF;
+        char host[PATH_MAX], jail[PATH_MAX];
+        struct stat st;
+        int r;
+
+        snprintf(host, sizeof(host), "/etc/%s", name);
+        snprintf(jail, sizeof(jail), "/etc/%s", name);
+        /* the link resolved: localtime -> /usr/share/zoneinfo/… becomes that file */
+        src = open(host, O_PATH | O_CLOEXEC);
+        if (src < 0)
+                return errno == ENOENT ? 0 : helper_fail(HELPER_EXIT_SKELETON, "opening", host, errno);
+        if (fstat(src, &st) < 0)
+                return helper_fail(HELPER_EXIT_SKELETON, "stat", host, errno);
+        if (!S_ISREG(st.st_mode))
+                return 0;
+        if (fstatat(etc_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                if (!S_ISREG(st.st_mode) || st.st_size > 0)
+                        return 0; /* the jail's own */
+        } else if (errno == ENOENT && strchr(name, '/')) {
+                char parent[PATH_MAX];
+                snprintf(parent, sizeof(parent), "%.*s", (int) (strrchr(name, '/') - name), name);
+                if (fstatat(etc_fd, parent, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                        return 0; /* in a directory the jail does not have: not ours to make */
+        } else if (errno == ENOTDIR)
+                return 0;
+        else if (errno != ENOENT)
+                return helper_fail(HELPER_EXIT_SKELETON, "stat in the jail", jail, errno);
+        r = walk(t, jail, WALK_FILE, 0, &dst, NULL);
+        if (r == -ELOOP || r == -EISDIR)
+                return 0; /* changed under us into something of the jail's own */
+        if (r < 0)
+                return fail_in_jail(HELPER_EXIT_SKELETON, "mount point", jail, r);
+        r = bind_fd(src, dst, false, true, NULL);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_SKELETON, "binding read-only", host, r);
+        return 0;
+}
+
+/* A host socket (systemd's journal, its notification socket) onto a file inside the jail. */
+int jail_bind_host_socket(JailTree *t, const char *host, const char *jail) {
+        _cleanup_close_ int src = -EBADF, dst = -EBADF;
+        struct stat st;
+        int r;
+
+        src = open(host, O_PATH | O_CLOEXEC);
+        if (src < 0)
+                return errno == ENOENT ? 0 : helper_fail(HELPER_EXIT_SKELETON, "opening", host, errno);
+        if (fstat(src, &st) < 0)
+                return helper_fail(HELPER_EXIT_SKELETON, "stat", host, errno);
+        if (!S_ISSOCK(st.st_mode))
+                return 0;
+        r = walk(t, jail, WALK_FILE, 0755, &dst, NULL);
+        if (r < 0)
+                return fail_in_jail(HELPER_EXIT_SKELETON, "mount point", jail, r);
+        r = bind_fd(src, dst, false, false, NULL);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_SKELETON, "binding", host, r);
+        return 0;
+}
+
+static bool jail_binds_path(const Jail *j, const char *path) {
+        for (size_t i = 0; i < j->n_binds; i++)
+                if (streq(j->binds[i].destination, path))
+                        return true;
+        return false;
+}
+
+/* /run belongs to this run of the jail: a fresh tmpfs, with lock/ in it. */
+static int skeleton_run(JailTree *t) {
+        static const char * const opts[] = { "mode", "0755", NULL };
+        _cleanup_close_ int dst = -EBADF, mnt = -EBADF;
+        int r;
+
+        r = walk(t, "/run", WALK_DIR, 0755, &dst, NULL);
+        if (r < 0)
+                return fail_in_jail(HELPER_EXIT_SKELETON, "mount point", "/run", r);
+        r = fs_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &mnt);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_SKELETON, "creating the tmpfs for /run of", t->root, r);
+        if (mkdirat(mnt, "lock", 01777) < 0)
+                return helper_fail(HELPER_EXIT_SKELETON, "creating /run/lock in", t->root, errno);
+        r = attach(mnt, dst);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_SKELETON, "mounting tmpfs on /run in", t->root, r);
+        r = record_mount(t, "/run", mnt);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_SKELETON, "recording", "/run", r);
+        return 0;
+}
+
+int jail_skeleton(JailTree *t, const Jail *j) {
         static const struct {
                 const char *path;
                 mode_t mode;
         } dirs[] = {
-                { "/etc", 0755 }, { "/run", 0755 }, { "/usr", 0755 }, { "/var/log", 0755 },
-                { "/tmp", 01777 }, { "/run/lock", 01777 }, { "/var/tmp", 01777 },
+                { "/etc", 0755 }, { "/usr", 0755 }, { "/var/log", 0755 }, { "/tmp", 01777 }, { "/var/tmp", 01777 },
         };
         static const char * const copies[] = { "group", "passwd", "resolv.conf", "hosts" };
+        static const char * const log_sockets[] = {
+                "/run/systemd/journal/socket", "/run/systemd/journal/stdout", "/run/systemd/journal/dev-log",
+        };
         _cleanup_close_ int etc_fd = -EBADF;
+        bool own_run;
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(skeleton_ro); i++) {
@@ -544,7 +658,21 @@ int jail_skeleton(JailTree *t) {
                 if (r < 0)
                         return fail_in_jail(HELPER_EXIT_SKELETON, "creating", dirs[i].path, r);
         }
+        /* a Bind= onto /run provides it; otherwise it is this run's own */
+        own_run = !jail_binds_path(j, "/run");
+        if (own_run)
+                r = skeleton_run(t);
+        else {
+                _cleanup_close_ int fd = -EBADF;
+                r = walk(t, "/run/lock", WALK_DIR, 01777, &fd, NULL);
+                if (r < 0)
+                        r = fail_in_jail(HELPER_EXIT_SKELETON, "creating", "/run/lock", r);
+        }
+        if (r != 0)
+                return r;
         r = skeleton_symlink(t, "/var/lock", "../run/lock");
+        if (r == 0)
+                r = skeleton_symlink(t, "/var/run", "../run");
         if (r != 0)
                 return r;
 
@@ -566,6 +694,17 @@ int jail_skeleton(JailTree *t) {
                 r = copy_if_absent(t, etc_fd, copies[i], host);
                 if (r < 0)
                         return helper_fail(HELPER_EXIT_SKELETON, "copying", host, r);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(etc_binds); i++) {
+                r = skeleton_etc_bind(t, etc_fd, etc_binds[i]);
+                if (r != 0)
+                        return r;
+        }
+        /* syslog(3), sd_journal_print(3) and sd_journal_stream_fd(3) inside reach the host's journal */
+        for (size_t i = 0; j->bind_log_sockets && own_run && i < ELEMENTSOF(log_sockets); i++) {
+                r = jail_bind_host_socket(t, log_sockets[i], log_sockets[i]);
+                if (r != 0)
+                        return r;
         }
         return 0;
 }
@@ -608,14 +747,11 @@ int jail_proc_new(bool hidepid, int *ret_mnt) {
                    &mnt);
         if (r < 0)
                 return r;
-        r = proc_protect(mnt);
-        if (r < 0)
-                return r;
         *ret_mnt = TAKE_FD(mnt);
         return 0;
 }
 
-int jail_proc_dev(JailTree *t, gid_t tty_gid, int proc_mnt_given) {
+int jail_proc_dev(JailTree *t, gid_t tty_gid, int proc_mnt_given, bool dev_log) {
         static const struct {
                 const char *name;
                 unsigned maj, min;
@@ -653,6 +789,10 @@ int jail_proc_dev(JailTree *t, gid_t tty_gid, int proc_mnt_given) {
         r = attach(proc_mnt, proc_fd);
         if (r < 0)
                 return helper_fail(HELPER_EXIT_PROC_DEV, "mounting proc on /proc in", t->root, r);
+        /* once attached: before 6.12 a detached mount cannot be cloned from */
+        r = proc_protect(proc_mnt);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_PROC_DEV, "making kernel tunables read-only in /proc of", t->root, r);
 
         /* /dev: a tmpfs filled through its own fd before it is attached */
         r = walk(t, "/dev", WALK_DIR, 0755, &dev_fd, NULL);
@@ -667,6 +807,8 @@ int jail_proc_dev(JailTree *t, gid_t tty_gid, int proc_mnt_given) {
         for (size_t i = 0; i < ELEMENTSOF(links); i++)
                 if (symlinkat(links[i].target, dev_mnt, links[i].name) < 0)
                         return helper_fail(HELPER_EXIT_PROC_DEV, "creating symlink /dev/", links[i].name, errno);
+        if (dev_log && symlinkat("/run/systemd/journal/dev-log", dev_mnt, "log") < 0)
+                return helper_fail(HELPER_EXIT_PROC_DEV, "creating symlink /dev/", "log", errno);
         if (mkdirat(dev_mnt, "pts", 0755) < 0 || mkdirat(dev_mnt, "shm", 0755) < 0)
                 return helper_fail(HELPER_EXIT_PROC_DEV, "creating /dev/pts and /dev/shm in", t->root, errno);
         r = attach(dev_mnt, dev_fd);
@@ -690,6 +832,27 @@ int jail_proc_dev(JailTree *t, gid_t tty_gid, int proc_mnt_given) {
                 r = attach(shm_mnt, shm_fd);
         if (r < 0)
                 return helper_fail(HELPER_EXIT_PROC_DEV, "mounting tmpfs on /dev/shm in", t->root, r);
+        return 0;
+}
+
+int jail_bind_fd(JailTree *t, int src, const char *dest, bool read_only) {
+        _cleanup_close_ int dst = -EBADF, tree = -EBADF;
+        struct stat st;
+        int r;
+
+        if (fstat(src, &st) < 0)
+                return helper_fail(HELPER_EXIT_BIND, "stat of the source of", dest, errno);
+        r = walk(t, dest, S_ISDIR(st.st_mode) ? WALK_DIR : WALK_FILE, 0755, &dst, NULL);
+        if (r < 0)
+                return fail_in_jail(HELPER_EXIT_BIND, "bind target", dest, r);
+        r = bind_fd(src, dst, false, read_only, &tree);
+        if (r < 0)
+                return helper_fail(HELPER_EXIT_BIND, read_only ? "binding read-only onto" : "binding onto", dest, r);
+        if (S_ISDIR(st.st_mode)) {
+                r = record_mount(t, dest, tree);
+                if (r < 0)
+                        return helper_fail(HELPER_EXIT_BIND, "recording", dest, r);
+        }
         return 0;
 }
 

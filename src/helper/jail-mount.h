@@ -37,14 +37,22 @@ int jail_namespace_enter(unsigned long extra);
 int jail_tree_open(JailTree *t, const char *root);
 void jail_tree_done(JailTree *t);
 
-int jail_skeleton(JailTree *t);
-/* A detached proc instance of the caller's PID namespace, kernel tunables read-only;
- * HIDEPID hides the processes of other users. Negative errno. */
+/* The system tree of Skeleton=yes: read-only binds of the host's system directories, a
+ * tmpfs on /run (unless a Bind= provides /run), the usual directories and links, copies
+ * and read-only binds of small /etc files, the journal's sockets (BindLogSockets=). */
+int jail_skeleton(JailTree *t, const Jail *j);
+/* A socket of the host bound onto a file inside the jail; a missing one is skipped. */
+int jail_bind_host_socket(JailTree *t, const char *host, const char *jail);
+/* A detached proc instance of the caller's PID namespace; HIDEPID hides the processes of
+ * other users. jail_proc_dev() makes its kernel tunables read-only. Negative errno. */
 int jail_proc_new(bool hidepid, int *ret_mnt);
 /* /proc (PROC_MNT from jail_proc_new(), or a new one with hidepid when negative) and
- * a private /dev. */
-int jail_proc_dev(JailTree *t, gid_t tty_gid, int proc_mnt);
+ * a private /dev, with /dev/log pointing at the journal when DEV_LOG. */
+int jail_proc_dev(JailTree *t, gid_t tty_gid, int proc_mnt, bool dev_log);
 int jail_binds(JailTree *t, const Jail *j);
+/* The host directory or file SRC (an fd) bound onto DEST inside the jail, without its
+ * submounts; binds below DEST then start from it. */
+int jail_bind_fd(JailTree *t, int src, const char *dest, bool read_only);
 
 /* Is this mount one of the skeleton's binds of the host's system directories? */
 bool jail_tree_is_system_mount(const JailTree *t, uint64_t mnt_id);

@@ -9,6 +9,7 @@
 
 #include "address.h"
 #include "helper.h"
+#include "jail-dirs.h"
 #include "jail-load.h"
 #include "jail-exec.h"
 
@@ -70,10 +71,11 @@ static int load(const char *name, Jail **ret) {
 static void help(void) {
         printf("virtualing-helper exec NAME\n"
                "virtualing-helper address up|down NAME\n"
+               "virtualing-helper clean NAME\n"
                "\n"
-               "Builds the chroot jail NAME and executes its command in it, or adds or\n"
-               "removes its [Network] addresses. Run by virtualing@NAME.service; see\n"
-               "virtualing-helper(8).\n");
+               "Builds the chroot jail NAME and runs its command in it, adds or removes its\n"
+               "[Network] addresses, or removes its runtime directories once it has ended.\n"
+               "Run by virtualing@NAME.service; see virtualing-helper(8).\n");
 }
 
 int main(int argc, char *argv[]) {
@@ -88,7 +90,7 @@ int main(int argc, char *argv[]) {
                 r = load(argv[2], &j);
                 if (r != 0)
                         return r;
-                return jail_exec(j, JAIL_EXEC_NOTIFY); /* returns only on failure, or with the command's status */
+                return jail_exec(j, JAIL_EXEC_NOTIFY, -1); /* returns only on failure, or with the command's status */
         }
         if (argc == 4 && streq(argv[1], "address") && (streq(argv[2], "up") || streq(argv[2], "down"))) {
                 r = load(argv[3], &j);
@@ -96,6 +98,12 @@ int main(int argc, char *argv[]) {
                         return r;
                 return streq(argv[2], "up") ? address_up(j) : address_down(j);
         }
-        fprintf(stderr, "virtualing-helper: expected 'exec NAME' or 'address up|down NAME'; see --help\n");
+        if (argc == 3 && streq(argv[1], "clean")) {
+                /* from the record alone: the jail file may have changed or gone since the start */
+                if (!jail_name_is_valid(argv[2]))
+                        return helper_fail(HELPER_EXIT_CONFIG, "not a valid jail name:", argv[2], 0);
+                return jail_directories_remove(argv[2]);
+        }
+        fprintf(stderr, "virtualing-helper: expected 'exec NAME', 'address up|down NAME' or 'clean NAME'; see --help\n");
         return HELPER_EXIT_USAGE;
 }

@@ -710,6 +710,17 @@ static int k_group(ParseCtx *c, const char *v) { return parse_user_group(c, &J->
 static int k_nnp(ParseCtx *c, const char *v) { return parse_bool_field(c, &J->no_new_privileges, true, v); }
 static int k_private_pids(ParseCtx *c, const char *v) { return parse_bool_field(c, &J->private_pids, true, v); }
 static int k_private_ipc(ParseCtx *c, const char *v) { return parse_bool_field(c, &J->private_ipc, true, v); }
+static int k_bind_log_sockets(ParseCtx *c, const char *v) { return parse_bool_field(c, &J->bind_log_sockets, true, v); }
+static int parse_directory(ParseCtx *c, ExecDirectoryType t, const char *v) {
+        return parse_word_list(c, &J->directories[t], v, exec_directory_name_is_valid,
+                               "directory name (a relative path such as nginx or postgresql/15, without \".\", "
+                               "\"..\", \":\" or a leading or trailing \"/\")");
+}
+static int k_runtime_dir(ParseCtx *c, const char *v) { return parse_directory(c, EXEC_DIRECTORY_RUNTIME, v); }
+static int k_state_dir(ParseCtx *c, const char *v) { return parse_directory(c, EXEC_DIRECTORY_STATE, v); }
+static int k_cache_dir(ParseCtx *c, const char *v) { return parse_directory(c, EXEC_DIRECTORY_CACHE, v); }
+static int k_logs_dir(ParseCtx *c, const char *v) { return parse_directory(c, EXEC_DIRECTORY_LOGS, v); }
+static int k_config_dir(ParseCtx *c, const char *v) { return parse_directory(c, EXEC_DIRECTORY_CONFIGURATION, v); }
 static int k_memory_max(ParseCtx *c, const char *v) {
         return parse_memory(c, &J->memory_max, &J->memory_max_set, &J->loc_memory_max, v);
 }
@@ -765,6 +776,12 @@ static const KeyDef key_table[] = {
         { "Jail", "NoNewPrivileges", k_nnp },
         { "Jail", "PrivatePIDs", k_private_pids },
         { "Jail", "PrivateIPC", k_private_ipc },
+        { "Jail", "BindLogSockets", k_bind_log_sockets },
+        { "Jail", "RuntimeDirectory", k_runtime_dir },
+        { "Jail", "StateDirectory", k_state_dir },
+        { "Jail", "CacheDirectory", k_cache_dir },
+        { "Jail", "LogsDirectory", k_logs_dir },
+        { "Jail", "ConfigurationDirectory", k_config_dir },
         { "Resources", "CPUQuota", parse_cpu_quota },
         { "Resources", "MemoryMax", k_memory_max },
         { "Resources", "MemoryHigh", k_memory_high },
@@ -1047,6 +1064,7 @@ int jail_load_files(const char *name, const char *path, char * const *dropins, u
         j->no_new_privileges = true;
         j->private_pids = true;
         j->private_ipc = true;
+        j->bind_log_sockets = true;
         j->announce_arp = true;
         j->capability_bounding_set = jail_default_capabilities();
         j->memory_grow_interval = USEC_PER_SEC;

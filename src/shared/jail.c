@@ -27,6 +27,30 @@ static const char * const pressure_kind_table[_PRESSURE_KIND_MAX] = {
         [PRESSURE_FULL] = "full",
 };
 
+static const char * const exec_directory_type_table[_EXEC_DIRECTORY_TYPE_MAX] = {
+        [EXEC_DIRECTORY_RUNTIME] = "RuntimeDirectory",
+        [EXEC_DIRECTORY_STATE] = "StateDirectory",
+        [EXEC_DIRECTORY_CACHE] = "CacheDirectory",
+        [EXEC_DIRECTORY_LOGS] = "LogsDirectory",
+        [EXEC_DIRECTORY_CONFIGURATION] = "ConfigurationDirectory",
+};
+
+static const char * const exec_directory_root_table[_EXEC_DIRECTORY_TYPE_MAX] = {
+        [EXEC_DIRECTORY_RUNTIME] = "/run",
+        [EXEC_DIRECTORY_STATE] = "/var/lib",
+        [EXEC_DIRECTORY_CACHE] = "/var/cache",
+        [EXEC_DIRECTORY_LOGS] = "/var/log",
+        [EXEC_DIRECTORY_CONFIGURATION] = "/etc",
+};
+
+const char *exec_directory_type_to_string(ExecDirectoryType t) {
+        return t >= 0 && t < _EXEC_DIRECTORY_TYPE_MAX ? exec_directory_type_table[t] : NULL;
+}
+
+const char *exec_directory_root(ExecDirectoryType t) {
+        return t >= 0 && t < _EXEC_DIRECTORY_TYPE_MAX ? exec_directory_root_table[t] : NULL;
+}
+
 const char *io_limit_type_to_string(IOLimitType t) {
         return t >= 0 && t < _IO_LIMIT_TYPE_MAX ? io_limit_type_table[t] : NULL;
 }
@@ -72,6 +96,8 @@ Jail *jail_free(Jail *j) {
         strv_free(j->supplementary_groups);
         free(j->working_directory);
         strv_free(j->environment);
+        for (ExecDirectoryType t = 0; t < _EXEC_DIRECTORY_TYPE_MAX; t++)
+                strv_free(j->directories[t]);
         for (size_t i = 0; i < j->n_io_limits; i++)
                 free(j->io_limits[i].device);
         free(j->io_limits);

@@ -51,6 +51,17 @@ typedef enum JailEvent {
         _JAIL_EVENT_INVALID = -EINVAL,
 } JailEvent;
 
+/* RuntimeDirectory= and friends, as systemd.exec(5) has them. */
+typedef enum ExecDirectoryType {
+        EXEC_DIRECTORY_RUNTIME,
+        EXEC_DIRECTORY_STATE,
+        EXEC_DIRECTORY_CACHE,
+        EXEC_DIRECTORY_LOGS,
+        EXEC_DIRECTORY_CONFIGURATION,
+        _EXEC_DIRECTORY_TYPE_MAX,
+        _EXEC_DIRECTORY_TYPE_INVALID = -EINVAL,
+} ExecDirectoryType;
+
 typedef enum PressureKind {
         PRESSURE_SOME,
         PRESSURE_FULL,
@@ -86,6 +97,8 @@ typedef struct Jail {
         bool no_new_privileges;
         bool private_pids; /* a PID namespace of its own */
         bool private_ipc;  /* an IPC namespace of its own */
+        bool bind_log_sockets; /* the journal's sockets and /dev/log inside */
+        char **directories[_EXEC_DIRECTORY_TYPE_MAX]; /* names below exec_directory_root() */
 
         /* [Resources]; UINT64_MAX means "not set" for the optional limits below */
         uint64_t cpu_quota_permyriad; /* 0 = not set */
@@ -127,6 +140,9 @@ const char *io_limit_type_to_string(IOLimitType t) _pure_;
 const char *jail_event_to_string(JailEvent e) _pure_;
 JailEvent jail_event_from_string(const char *s) _pure_;
 const char *pressure_kind_to_string(PressureKind k) _pure_;
+/* "RuntimeDirectory", … and "/run", "/var/lib", "/var/cache", "/var/log", "/etc". */
+const char *exec_directory_type_to_string(ExecDirectoryType t) _pure_;
+const char *exec_directory_root(ExecDirectoryType t) _pure_;
 
 /* The original jailing tool's six capabilities. */
 uint64_t jail_default_capabilities(void);

@@ -403,6 +403,30 @@ bool unit_name_is_valid(const char *s) {
         return true;
 }
 
+bool exec_directory_name_is_valid(const char *s) {
+        size_t n = strlen(s), comp = 0;
+
+        if (n == 0 || n > 1024 || s[0] == '/' || s[n - 1] == '/')
+                return false;
+        for (const char *p = s; *p; p++) {
+                if ((unsigned char) *p < 0x20 || *p == 0x7f || *p == ':' || *p == '\\')
+                        return false;
+                if (*p == '/') {
+                        if (p[1] == '/')
+                                return false;
+                        comp = 0;
+                        continue;
+                }
+                if (++comp > 255)
+                        return false;
+                /* a component "." or ".." */
+                if (*p == '.' && (p == s || p[-1] == '/') &&
+                    (p[1] == '/' || !p[1] || (p[1] == '.' && (p[2] == '/' || !p[2]))))
+                        return false;
+        }
+        return true;
+}
+
 int parse_ip_prefix(const char *s, int *ret_family, union in_addr_union *ret_addr, unsigned *ret_prefixlen) {
         _cleanup_free_ char *a = strdup(s);
         union in_addr_union u = {};

@@ -39,6 +39,10 @@ bool user_group_name_is_valid(const char *s);
 bool ifname_is_valid(const char *s);
 bool env_assignment_is_valid(const char *s);
 bool unit_name_is_valid(const char *s);
+/* A directory name for RuntimeDirectory= and friends: relative, normalized ("a/b" but no
+ * ".", "..", "//", leading or trailing "/"), printable, no ':', components of at most 255
+ * bytes, at most 1024 bytes. */
+bool exec_directory_name_is_valid(const char *s);
 
 union in_addr_union {
         struct in_addr in;

@@ -316,6 +316,26 @@ static int p_where(const char *path) {
         return reached("%s is not the jail's root", path);
 }
 
+/* A unix socket at PATH that answers one client with "hello", for a peer outside the jail. */
+static int p_listen(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), c;
+
+        if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+                return 2;
+        strcpy(sa.sun_path, path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+                return refused(errno);
+        printf("%s: listening on %s\n", probe, path);
+        c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+                return refused(errno);
+        if (write(c, "hello\n", 6) != 6)
+                return refused(errno);
+        close(c);
+        return reached("a client connected");
+}
+
 static int p_sleep(void) {
         pause();
         return 0;
@@ -376,6 +396,8 @@ int main(int argc, char **argv) {
                 execv(argv[0], argv);
                 return refused(errno);
         }
+        if (!strcmp(probe, "listen") && argc == 1)
+                return p_listen(argv[0]);
         if (!strcmp(probe, "sleep"))
                 return p_sleep();
         fprintf(stderr, "jail-probe: unknown probe or wrong arguments: %s\n", probe);

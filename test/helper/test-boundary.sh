@@ -227,7 +227,7 @@ check "finding 2: ld.so.preload owned by a user: refused" 'refused_for t-preload
 t=$(tree t-lib); chown nobody "$t/preload.so"
 run t-lib
 check "a library named in ld.so.preload owned by a user: refused" 'refused_for t-lib /preload.so "not owned by root"'
-t=$(tree t-cache); : >"$t/etc/ld.so.cache"; chmod 0666 "$t/etc/ld.so.cache"
+t=$(tree t-cache); echo "not a cache" >"$t/etc/ld.so.cache"; chmod 0666 "$t/etc/ld.so.cache"
 run t-cache
 check "ld.so.cache writable by others: refused" 'refused_for t-cache /etc/ld.so.cache "writable by group or others"'
 t=$(tree t-conf); mkdir -p "$t/etc/ld.so.conf.d"; echo /opt >"$t/etc/ld.so.conf.d/x.conf"; chown nobody "$t/etc/ld.so.conf.d/x.conf"

@@ -181,12 +181,12 @@ mkdir -p "$work/open/jail"; chmod 0777 "$work/open"
 jail a-open "$work/open/jail" "Exec=/bin/true"
 run a-open
 check "a group/other-writable directory above the root is refused" \
-        '[ $rc = 10 ] && grep -q "writable by group or others: $work/open" "$work/err" && host_unchanged'
+        '[ $rc = 10 ] && grep -q "writable by group or others: $work/open$" "$work/err" && host_unchanged'
 mkdir -p "$work/theirs/jail"; chown nobody "$work/theirs"
 jail a-theirs "$work/theirs/jail" "Exec=/bin/true"
 run a-theirs
 check "a directory above the root owned by another user is refused" \
-        '[ $rc = 10 ] && grep -q "not owned by root: $work/theirs" "$work/err" && host_unchanged'
+        '[ $rc = 10 ] && grep -q "not owned by root: $work/theirs$" "$work/err" && host_unchanged'
 mkdir -p "$work/owned"; chown nobody "$work/owned"
 jail owned "$work/owned" "Exec=/bin/sh -c 'id -u; stat -c %U /tmp /etc/passwd'" "User=nobody"
 run owned
@@ -202,12 +202,12 @@ ln -s "$work/sym/real" "$work/open2/link"
 jail a-trusted-link "$work/open2/link/jail" "Exec=/bin/true"
 run a-trusted-link
 check "a symlink above the root in a directory others may write is refused" \
-        '[ $rc = 10 ] && grep -q "writable by group or others: $work/open2/link" "$work/err"'
+        '[ $rc = 10 ] && grep -q "writable by group or others: $work/open2$" "$work/err"'
 mkdir -p "$work/home/alice"; chown nobody "$work/home/alice"; ln -s "$work/sym/real" "$work/home/alice/jails"
 jail a-userlink "$work/home/alice/jails/jail" "Exec=/bin/true"
 run a-userlink
 check "a symlink above the root in a directory owned by another user is refused" \
-        '[ $rc = 10 ] && grep -q "not owned by root: $work/home/alice/jails" "$work/err"'
+        '[ $rc = 10 ] && grep -q "not owned by root: $work/home/alice$" "$work/err"'
 ln -s real "$work/sym/rel"
 jail rootlink-ok "$work/sym/rel/jail" "Exec=/bin/true"
 run rootlink-ok
@@ -250,7 +250,18 @@ run rel
 check "a relative Root=: exit 3 naming file:line" '[ $rc = 3 ] && grep -q "rel.conf:2: \[Jail\] Root=relative" "$work/err"'
 jail noparent "$work/missing/parent/root" "Exec=/bin/true"
 run noparent
-check "a missing parent of Root=: exit 10 naming it" '[ $rc = 10 ] && grep -q "$work/missing" "$work/err" && host_unchanged'
+check "missing parents of Root= are created, root's, 0755 (as mkdir -p)" \
+        '[ $rc = 0 ] && [ "$(stat -c "%U %a" "$work/missing" "$work/missing/parent" "$work/missing/parent/root" | sort -u)" = "root 755" ] && host_unchanged'
+mkdir -p "$work/userdir"; chown nobody "$work/userdir"
+jail userparent "$work/userdir/a/root" "Exec=/bin/true"
+run userparent
+check "...but not in a directory owned by another user: exit 10 naming it, nothing created" \
+        '[ $rc = 10 ] && grep -q "not owned by root: $work/userdir" "$work/err" && [ -z "$(ls -A "$work/userdir")" ]'
+mkdir -p "$work/opendir"; chmod 0777 "$work/opendir"
+jail openparent "$work/opendir/a/root" "Exec=/bin/true"
+run openparent
+check "...nor in one writable by others" \
+        '[ $rc = 10 ] && grep -q "writable by group or others: $work/opendir" "$work/err" && [ -z "$(ls -A "$work/opendir")" ]'
 jail nouser "$work/r2" "Exec=/bin/true" "User=no-such-user-virtualing"
 run nouser
 check "an unknown user: exit 16 naming it" '[ $rc = 16 ] && grep -q "unknown user no-such-user-virtualing" "$work/err"'

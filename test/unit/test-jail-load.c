@@ -132,6 +132,9 @@ static void test_defaults(void) {
         ok(j->no_new_privileges, "NoNewPrivileges defaults to yes");
         ok(j->private_pids, "PrivatePIDs defaults to yes");
         ok(j->private_ipc, "PrivateIPC defaults to yes");
+        ok(j->bind_log_sockets, "BindLogSockets defaults to yes");
+        for (ExecDirectoryType t = 0; t < _EXEC_DIRECTORY_TYPE_MAX; t++)
+                ok(!j->directories[t], "no %s by default", exec_directory_type_to_string(t));
         ok(j->announce_arp, "AnnounceARP defaults to yes");
         is_u64(j->capability_bounding_set, jail_default_capabilities(), "default capabilities");
         is_u64(j->capability_bounding_set, 0x4e3, "CHOWN DAC_OVERRIDE KILL SETGID SETUID NET_BIND_SERVICE");
@@ -165,6 +168,15 @@ static void test_all_keys(void) {
                 "NoNewPrivileges=no\n"
                 "PrivatePIDs=no\n"
                 "PrivateIPC=false\n"
+                "BindLogSockets=no\n"
+                "RuntimeDirectory=a b/c\n"
+                "RuntimeDirectory=d\n"
+                "StateDirectory=s\n"
+                "StateDirectory=\n"
+                "StateDirectory=t\n"
+                "CacheDirectory=c\n"
+                "LogsDirectory=l\n"
+                "ConfigurationDirectory=e\n"
                 "[Resources]\n"
                 "CPUQuota=30%\n"
                 "MemoryMax=512M\n"
@@ -226,6 +238,14 @@ static void test_all_keys(void) {
         ok(!j->no_new_privileges, "NoNewPrivileges=no");
         ok(!j->private_pids, "PrivatePIDs=no");
         ok(!j->private_ipc, "PrivateIPC=false");
+        ok(!j->bind_log_sockets, "BindLogSockets=no");
+        is_int(strv_length(j->directories[EXEC_DIRECTORY_RUNTIME]), 3, "RuntimeDirectory= appends, words split");
+        if (strv_length(j->directories[EXEC_DIRECTORY_RUNTIME]) == 3)
+                is_str(j->directories[EXEC_DIRECTORY_RUNTIME][1], "b/c", "a directory name with a slash");
+        ok(strv_length(j->directories[EXEC_DIRECTORY_STATE]) == 1 && streq(j->directories[EXEC_DIRECTORY_STATE][0], "t"),
+           "an empty StateDirectory= clears the list");
+        ok(j->directories[EXEC_DIRECTORY_CACHE] && j->directories[EXEC_DIRECTORY_LOGS] &&
+           j->directories[EXEC_DIRECTORY_CONFIGURATION], "CacheDirectory, LogsDirectory, ConfigurationDirectory");
         is_u64(j->cpu_quota_permyriad, 3000, "CPUQuota=30%");
         is_u64(j->memory_max, 536870912, "MemoryMax=512M");
         is_u64(j->memory_high, 419430400, "MemoryHigh=400M");
@@ -283,6 +303,13 @@ static void test_bad_values(void) {
         check("PrivatePIDs=maybe", "[Jail] PrivatePIDs=maybe: expected a boolean");
         check("PrivateIPC=", NULL);
         check("PrivatePIDs=no\nPrivatePIDs=", NULL);
+        check("BindLogSockets=perhaps", "[Jail] BindLogSockets=perhaps: expected a boolean");
+        check("RuntimeDirectory=/run/x", "[Jail] RuntimeDirectory=/run/x: '/run/x' is not a valid directory name");
+        check("StateDirectory=a ../b", "'../b' is not a valid directory name");
+        check("CacheDirectory=x/", "'x/' is not a valid directory name");
+        check("LogsDirectory=a:b", "'a:b' is not a valid directory name");
+        check("ConfigurationDirectory=\"a b\"", NULL);
+        check("RuntimeDirectory=\"unbalanced", "unbalanced quotes");
         check("User=a b", "expected a user or group name");
         check("Group=-x", "expected a user or group name");
         check("SupplementaryGroups=ok bad/name", "'bad/name' is not a valid group");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "parse-util.h"
 #include "strv.h"
@@ -170,6 +171,30 @@ static void test_names(void) {
         ok(unit_name_is_valid("getty@tty1.service"), "instance unit");
         ok(!unit_name_is_valid("multi-user"), "no type suffix");
         ok(!unit_name_is_valid("foo.bar"), "unknown type");
+
+        ok(exec_directory_name_is_valid("nginx"), "directory name nginx");
+        ok(exec_directory_name_is_valid("postgresql/15"), "directory name postgresql/15");
+        ok(exec_directory_name_is_valid("a.b/.c/d..e"), "dots inside names are fine");
+        ok(!exec_directory_name_is_valid(""), "empty directory name");
+        ok(!exec_directory_name_is_valid("/var/lib/x"), "absolute directory name");
+        ok(!exec_directory_name_is_valid("x/"), "trailing slash");
+        ok(!exec_directory_name_is_valid("a//b"), "double slash");
+        ok(!exec_directory_name_is_valid("."), "directory name .");
+        ok(!exec_directory_name_is_valid(".."), "directory name ..");
+        ok(!exec_directory_name_is_valid("a/../b"), ".. inside");
+        ok(!exec_directory_name_is_valid("a/."), ". at the end");
+        ok(!exec_directory_name_is_valid("../etc"), ".. at the start");
+        ok(!exec_directory_name_is_valid("a:b"), "colon (systemd's link syntax) refused");
+        ok(!exec_directory_name_is_valid("a\\b"), "backslash refused");
+        ok(!exec_directory_name_is_valid("a\nb"), "control character refused");
+        {
+                char longc[300];
+                memset(longc, 'x', 256);
+                longc[256] = 0;
+                ok(!exec_directory_name_is_valid(longc), "a component of 256 bytes");
+                longc[255] = 0;
+                ok(exec_directory_name_is_valid(longc), "a component of 255 bytes");
+        }
 }
 
 static void test_ip(void) {

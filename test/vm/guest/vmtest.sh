@@ -456,6 +456,72 @@ EOF
         check "and stops" sc stop virtualing@spin
 }
 
+# ---------------------------------------------------------------- the PID namespace under systemd
+# pidns_check UNIT COMM USER: the main PID is the command, PID 2 of a namespace of its own,
+# systemd's child, with the jail's init beside it
+pidns_check() {
+        local u=$1 pid ns
+        pid=$(prop "$u" MainPID)
+        check_eq "$u: MainPID is the command ($2, as $3)" "$2 $3" \
+                "$(ps -o comm= -o user= -p "$pid" 2>&1 | xargs)"
+        check_eq "$u: it is PID 2 of its own PID namespace, and systemd's child" "2 1" \
+                "$(awk '/^NSpid:/ { print $NF }' /proc/$pid/status 2>&1) $(awk '/^PPid:/ { print $2 }' /proc/$pid/status 2>&1)"
+        ns=$(readlink /proc/$pid/ns/pid)
+        check "$u: its namespace is not the host's" test "$ns" != "$(readlink /proc/1/ns/pid)"
+        check_eq "$u: the cgroup holds the command and the jail's init, nothing else" "$2 virtualing-init" \
+                "$(for p in $(cat "$slice/$u/cgroup.procs"); do cat /proc/$p/comm; done 2>&1 | sort | paste -sd ' ')"
+        check_grep "$u: systemctl status shows it as Main PID" "Main PID: $pid ($2)" \
+                "$(systemctl status --no-pager "$u" 2>&1)"
+        check_eq "$u: from inside, only the init and the command are there" "1 2" \
+                "$(ls /proc/$pid/root/proc 2>/dev/null | grep -E '^[0-9]+$' | sort -n | paste -sd ' ')"
+}
+
+scenario_pidns() {
+        say "" "== the PID namespace of a jail under systemd: main PID, stop, exit status, no warnings"
+        local since t0 ms
+        since=$(date '+%Y-%m-%d %H:%M:%S')
+        jail pidroot <<'EOF'
+[Jail]
+Root=/srv/jails/pidroot
+Exec=/bin/sleep infinity
+EOF
+        jail piduser <<'EOF'
+[Jail]
+Root=/srv/jails/piduser
+Exec=/bin/sleep infinity
+User=nobody
+EOF
+        jail pidexit <<'EOF'
+[Jail]
+Root=/srv/jails/pidexit
+Exec=/bin/sh -c "sleep 1; exit 3"
+EOF
+        reload
+        check "systemctl start of a root and a User= jail succeeds" sc start virtualing@pidroot virtualing@piduser
+        pidns_check virtualing@pidroot.service sleep root
+        pidns_check virtualing@piduser.service sleep nobody
+        t0=$(date +%s%N)
+        check "systemctl stop of sleep infinity (root) succeeds" sc stop virtualing@pidroot
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        if [ $ms -lt 1000 ]; then ok "it took under a second (${ms} ms)"; else notok "it took under a second" "${ms} ms"; fi
+        check_eq "it ended cleanly (SIGTERM is a clean end for a daemon)" "inactive success" \
+                "$(prop virtualing@pidroot ActiveState) $(prop virtualing@pidroot Result)"
+        t0=$(date +%s%N)
+        check "systemctl stop of sleep infinity (User=nobody) succeeds" sc stop virtualing@piduser
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        if [ $ms -lt 1000 ]; then ok "it took under a second (${ms} ms)"; else notok "it took under a second" "${ms} ms"; fi
+        check "nothing of either is left" sh -c "! test -e $slice/virtualing@pidroot.service && ! test -e $slice/virtualing@piduser.service"
+        sc start virtualing@pidexit >/dev/null 2>&1
+        wait_for 30 not_active virtualing@pidexit
+        check_eq "a command that exits 3: systemd sees its own status (failed, exit-code, 3)" "failed exit-code 3" \
+                "$(prop virtualing@pidexit ActiveState) $(prop virtualing@pidexit Result) $(prop virtualing@pidexit ExecMainStatus)"
+        check_grep "systemctl status shows the command's exit" "status=3" "$(systemctl status --no-pager virtualing@pidexit 2>&1)"
+        sc reset-failed virtualing@pidexit >/dev/null 2>&1
+        check_eq "systemd never warned of a main process that is not its child" "" \
+                "$(journalctl -b --no-pager -o cat --since "$since" -u virtualing@pidroot -u virtualing@piduser -u virtualing@pidexit 2>&1 | grep -i 'not our child')"
+        rm -f /etc/virtualing/pidroot.conf /etc/virtualing/piduser.conf /etc/virtualing/pidexit.conf
+}
+
 # ---------------------------------------------------------------- the watcher itself
 owner() { busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.virtualing1 2>&1; }
 
@@ -909,9 +975,11 @@ EOF
         check_eq "memory.max is MemoryMax=96M" 100663296 "$(cgfile $scope memory.max)"
         check_eq "pids.max is TasksMax=12" 12 "$(cgfile $scope pids.max)"
         procs=$(cat "$slice/$scope/cgroup.procs" 2>&1)
-        cmdpid=$(printf '%s\n' "$procs" | head -n 1)
-        check_eq "the scope holds the command (sleep) and nothing else" "sleep" \
-                "$(for p in $procs; do cat /proc/$p/comm; done 2>&1 | paste -sd ' ')"
+        cmdpid=$(for p in $procs; do [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ] && echo "$p"; done | head -n 1)
+        check_eq "the scope holds the jail's init and the command (sleep), nothing else" "sleep virtualing-init" \
+                "$(for p in $procs; do cat /proc/$p/comm; done 2>&1 | sort | paste -sd ' ')"
+        check_eq "the command is PID 2 of its own PID namespace, a child of the waiting virtualing run" "2 $rpid" \
+                "$(awk '/^NSpid:/ { print $NF }' /proc/$cmdpid/status 2>&1) $(awk '/^PPid:/ { print $2 }' /proc/$cmdpid/status 2>&1)"
         if ! in_scope "$rpid" runner && in_scope "$cmdpid" runner && kill -0 "$rpid" 2>/dev/null; then
                 ok "the waiting virtualing run is outside the scope ($(cat /proc/$rpid/cgroup))"
         else
@@ -1157,6 +1225,7 @@ demo)
         scenario_dropin
         scenario_io_mixed
         scenario_cpu
+        scenario_pidns
         scenario_oom
         scenario_usage
         scenario_elastic
