@@ -281,6 +281,7 @@ void unit_info_clear(UnitInfo *u) {
         free(u->active_state);
         free(u->sub_state);
         free(u->fragment);
+        free(u->result);
         *u = (UnitInfo) {};
 }
 
@@ -357,6 +358,19 @@ int systemd_unit_info(sd_bus *bus, const char *unit, bool load, bool full, UnitI
         (void) get_u64(bus, path, type_iface, "MemoryHigh", &u.memory_high, NULL);
         (void) get_u64(bus, path, type_iface, "CPUQuotaPerSecUSec", &u.cpu_quota_per_sec_usec, NULL);
         (void) get_u64(bus, path, type_iface, "TasksMax", &u.tasks_max, NULL);
+        if (streq(type_iface, "org.freedesktop.systemd1.Service"))
+                (void) get_string(bus, path, type_iface, "Result", &u.result, NULL);
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                const uint8_t *id;
+                size_t n;
+
+                if (sd_bus_get_property(bus, "org.freedesktop.systemd1", path, unit_iface, "InvocationID", NULL, &m,
+                                        "ay") >= 0 &&
+                    sd_bus_message_read_array(m, 'y', (const void **) &id, &n) >= 0 && n == 16)
+                        for (size_t i = 0; i < 16; i++)
+                                snprintf(u.invocation_id + 2 * i, 3, "%02x", id[i]);
+        }
         *ret = u;
         u = (UnitInfo) {};
         return 0;

@@ -57,6 +57,8 @@ typedef struct UnitInfo {
         uint32_t main_pid;
         uint64_t memory_current, memory_max, memory_high, cpu_quota_per_sec_usec, tasks_max;
         bool loaded; /* false: systemd does not have it loaded; states are inactive/dead */
+        char *result;             /* a service's Result: "success", "exit-code", … */
+        char invocation_id[33];   /* of its last run, in hex; "" if none */
 } UnitInfo;
 
 void unit_info_clear(UnitInfo *u);

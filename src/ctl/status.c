@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bus-util.h"
+#include "cap-hint.h"
 #include "ctl.h"
 #include "strv.h"
 #include "table.h"
@@ -26,6 +27,8 @@ typedef struct Status {
         bool have_watcher;
         WatchedJail w;
 
+        CapHint hint;         /* why the last run failed, when it says */
+        bool have_hint;
         const char *limits_source; /* "watcher", "systemd" or NULL */
         uint64_t memory_current, memory_max, memory_high;
         bool have_memory_current, have_memory_max, have_memory_high;
@@ -41,6 +44,7 @@ static void status_clear(Status *s) {
         free(s->unit);
         unit_info_clear(&s->u);
         watched_jail_clear(&s->w);
+        cap_hint_done(&s->hint);
 }
 
 static int gather(Status *s, const char *name) {
@@ -103,6 +107,11 @@ static int gather(Status *s, const char *name) {
                         return r;
                 s->have_unit = r >= 0;
         }
+
+        /* a run that failed: did it say what it was not permitted to do? (needs the journal) */
+        if (s->jail && s->have_unit && s->u.result && !streq(s->u.result, "success") && s->u.invocation_id[0])
+                s->have_hint = cap_hint_from_journal(s->unit, s->u.invocation_id, s->jail->capability_bounding_set,
+                                                     &s->hint) >= 0;
 
         if (s->watched) {
                 s->limits_source = "watcher";
@@ -188,6 +197,21 @@ static void print_json(const Status *s) {
                 fputc('}', stdout);
         } else
                 fputs("null", stdout);
+        fputs(",\"capabilities\":", stdout);
+        if (s->jail) {
+                _cleanup_free_ char *caps = cap_set_to_string(s->jail->capability_bounding_set);
+                _cleanup_strv_free_ char **l = NULL;
+                if (caps && s->jail->capability_bounding_set != 0)
+                        (void) split_words(caps, &l);
+                json_strv(stdout, l);
+        } else
+                fputs("null", stdout);
+        fputs(",\"result\":", stdout);
+        json_string(stdout, unit ? s->u.result : NULL);
+        fputs(",\"refused\":", stdout);
+        json_string(stdout, s->have_hint ? s->hint.line : NULL);
+        fputs(",\"missing_capability\":", stdout);
+        json_string(stdout, s->have_hint && s->hint.cap >= 0 ? capability_to_name(s->hint.cap) : NULL);
         fputs(",\"addresses\":", stdout);
         json_strv(stdout, s->addresses);
         fputs(",\"device\":", stdout);
@@ -276,6 +300,20 @@ static void print_text(const Status *s) {
         STRV_FOREACH(a, s->addresses)
                 printf("%s %s%s%s\n", a == s->addresses ? "    Address:" : "            ", *a,
                        s->jail && s->jail->device ? " on " : "", s->jail && s->jail->device ? s->jail->device : "");
+
+        if (s->jail) {
+                _cleanup_free_ char *caps = cap_set_to_string(s->jail->capability_bounding_set);
+                printf("       Caps: %s\n", caps ?: "?");
+        }
+        if (s->have_hint) {
+                printf("    Refused: %s%s%s\n", on(ANSI_RED), s->hint.line, off(ANSI_RED));
+                if (s->hint.cap >= 0)
+                        printf("       Hint: %s is not in the jail's CapabilityBoundingSet=; add it if the daemon "
+                               "needs it (virtualing.conf(5), CAPABILITIES)\n", capability_to_name(s->hint.cap));
+                else
+                        printf("       Hint: the jail withholds every capability not listed above; see "
+                               "virtualing.conf(5), CAPABILITIES\n");
+        }
 }
 
 int verb_status(int argc, char *argv[]) {

@@ -78,8 +78,6 @@ static void write_dropin(const Jail *j, FILE *f) {
                         "ExecStartPre=+" VIRTUALING_HELPER_PATH " address up %s\n"
                         "ExecStopPost=+" VIRTUALING_HELPER_PATH " address down %s\n",
                         j->name, j->name);
-        if (j->directories[EXEC_DIRECTORY_RUNTIME])
-                fprintf(f, "ExecStopPost=+" VIRTUALING_HELPER_PATH " clean %s\n", j->name);
 }
 
 /* The whole file or none: opened "must not exist", removed again if writing fails. */

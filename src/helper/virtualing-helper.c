@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "cap-hint.h"
 #include "helper.h"
 #include "jail-dirs.h"
 #include "jail-load.h"
@@ -68,14 +69,48 @@ static int load(const char *name, Jail **ret) {
         return 0;
 }
 
+/* After a run that failed ($SERVICE_RESULT from systemd): if the command's last complaint
+ * was a refusal, say which capability the jail withheld. Says nothing otherwise. */
+static void explain_failure(const char *name) {
+        _cleanup_(jail_diags_clearp) JailDiags diags = {};
+        _cleanup_(jail_freep) Jail *j = NULL;
+        _cleanup_free_ char *unit = NULL;
+        const char *result = getenv("SERVICE_RESULT"), *p = priority_prefix();
+        CapHint h = {};
+        int r = -ENOENT;
+
+        if (!result || streq(result, "success") || !getenv("INVOCATION_ID"))
+                return;
+        if (jail_load(name, jail_load_flags_default(), &j, &diags) < 0 || asprintf(&unit, "virtualing@%s.service", name) < 0)
+                return;
+        /* the command's last lines may still be on their way into the journal */
+        for (int tries = 0; tries < 5 && r == -ENOENT; tries++) {
+                if (tries > 0)
+                        usleep(200 * 1000);
+                r = cap_hint_from_journal(unit, getenv("INVOCATION_ID"), j->capability_bounding_set, &h);
+        }
+        if (r < 0)
+                return;
+        if (h.cap >= 0)
+                fprintf(stderr, "%svirtualing-helper: %s: the command failed (%s) after \"%s\": %s is not in the "
+                        "jail's CapabilityBoundingSet=; add it if the daemon needs it (virtualing.conf(5), CAPABILITIES)\n",
+                        p[0] ? "<4>" : "", name, result, h.line, capability_to_name(h.cap));
+        else
+                fprintf(stderr, "%svirtualing-helper: %s: the command failed (%s) after \"%s\"; the jail withholds "
+                        "every capability but its CapabilityBoundingSet= (virtualing.conf(5), CAPABILITIES)\n",
+                        p[0] ? "<4>" : "", name, result, h.line);
+        cap_hint_done(&h);
+}
+
 static void help(void) {
         printf("virtualing-helper exec NAME\n"
                "virtualing-helper address up|down NAME\n"
-               "virtualing-helper clean NAME\n"
+               "virtualing-helper clean|stopped NAME\n"
                "\n"
                "Builds the chroot jail NAME and runs its command in it, adds or removes its\n"
-               "[Network] addresses, or removes its runtime directories once it has ended.\n"
-               "Run by virtualing@NAME.service; see virtualing-helper(8).\n");
+               "[Network] addresses, or removes its runtime directories once it has ended\n"
+               "(stopped: also explains a failed run). Run by virtualing@NAME.service; see\n"
+               "virtualing-helper(8).\n");
 }
 
 int main(int argc, char *argv[]) {
@@ -98,12 +133,16 @@ int main(int argc, char *argv[]) {
                         return r;
                 return streq(argv[2], "up") ? address_up(j) : address_down(j);
         }
-        if (argc == 3 && streq(argv[1], "clean")) {
+        if (argc == 3 && (streq(argv[1], "clean") || streq(argv[1], "stopped"))) {
                 /* from the record alone: the jail file may have changed or gone since the start */
                 if (!jail_name_is_valid(argv[2]))
                         return helper_fail(HELPER_EXIT_CONFIG, "not a valid jail name:", argv[2], 0);
-                return jail_directories_remove(argv[2]);
+                r = jail_directories_remove(argv[2]);
+                if (streq(argv[1], "stopped"))
+                        explain_failure(argv[2]);
+                return r;
         }
-        fprintf(stderr, "virtualing-helper: expected 'exec NAME', 'address up|down NAME' or 'clean NAME'; see --help\n");
+        fprintf(stderr, "virtualing-helper: expected 'exec NAME', 'address up|down NAME' or 'clean|stopped NAME'; "
+                "see --help\n");
         return HELPER_EXIT_USAGE;
 }

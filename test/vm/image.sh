@@ -1,13 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The base root tree of the end-to-end test VM: Debian 12 (bookworm) from
-# debootstrap --variant=minbase, the packages of test/vm/packages, a Debian kernel
-# with a small initramfs (only what mounts a virtio disk), no getty, no network.
+# The base root tree of the end-to-end test VM: Debian 12 (bookworm, the default) or
+# Debian 13 (trixie), the release given as the only argument, from debootstrap
+# --variant=minbase, the packages of test/vm/packages and test/vm/packages.RELEASE, a
+# Debian kernel with a small initramfs (only what mounts a virtio disk), no getty, no
+# network, and the services of the daemons that the jails run masked.
 #
 # The tree is cached as an uncompressed tarball under $VIRTUALING_VM_CACHE (default
-# /var/cache/virtualing-vm), named by a hash of the package list and of this script,
-# so a warm run does no debootstrap at all. Prints the tarball's path on stdout;
-# progress and errors go to stderr. Needs root, debootstrap, and the Debian archive.
+# /var/cache/virtualing-vm), named by the release and a hash of the package lists and of
+# this script, so a warm run does no debootstrap at all. Prints the tarball's path on
+# stdout; progress and errors go to stderr. Needs root, debootstrap, and the Debian
+# archive.
 #
 # The mirror is the first Debian one of this machine's own apt configuration
 # (sources.list and sources.list.d), or debootstrap's default when there is none:
@@ -16,13 +19,20 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${VIRTUALING_VM_CACHE:-/var/cache/virtualing-vm}
-suite=bookworm
+suite=${1:-bookworm}
+case $suite in
+bookworm | trixie) ;;
+*) echo "image: unknown release $suite (bookworm or trixie)" >&2; exit 2 ;;
+esac
 
+. "$here/mirror.sh"
 say() { echo "image: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-key=$(cat "$here/packages" "$here/image.sh" | sha256sum | cut -c1-16)
-out=$cache/base-$key.tar
+lists=("$here/packages")
+[ -f "$here/packages.$suite" ] && lists+=("$here/packages.$suite")
+key=$(cat "${lists[@]}" "$here/image.sh" "$here/mirror.sh" | sha256sum | cut -c1-16)
+out=$cache/base-$suite-$key.tar
 
 if [ -s "$out" ]; then
         echo "$out"
@@ -44,36 +54,6 @@ fi
 # what a builder killed before its cleanup left behind: none runs now, we hold the lock
 rm -rf --one-file-system "$cache"/build.*
 
-# The first URI of a Debian archive in the machine's apt configuration (one-line
-# "deb URI SUITE ..." entries and deb822 "URIs:" fields), security archives excepted.
-find_mirror() {
-        local f line uri
-        for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-                [ -r "$f" ] || continue
-                while read -r line; do
-                        case $line in
-                        deb\ *)
-                                line=${line#deb }
-                                # drop an [option=value ...] block
-                                [[ $line == \[* ]] && line=${line#*] }
-                                uri=${line%% *} ;;
-                        URIs:*)
-                                uri=${line#URIs:}
-                                uri=${uri# }
-                                uri=${uri%% *} ;;
-                        *) continue ;;
-                        esac
-                        case $uri in
-                        *-security*|*security.*) continue ;;
-                        http://*/debian|https://*/debian|http://*/debian/|https://*/debian/|file:/*)
-                                echo "${uri%/}"
-                                return 0 ;;
-                        esac
-                done <"$f"
-        done
-        return 0
-}
-
 tmp=$(mktemp -d "$cache/build.XXXXXX")
 cleanup() {
         # every mount of the build was made in a private mount namespace, so none
@@ -85,7 +65,7 @@ trap 'exit 130' INT TERM
 root=$tmp/root
 log=$tmp/build.log
 
-pkgs=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$here/packages" | paste -sd, -)
+pkgs=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "${lists[@]}" | paste -sd, -)
 mirror=$(find_mirror)
 say "debootstrap $suite (minbase: $pkgs) from ${mirror:-the default mirror of debootstrap}, log in $log"
 start=$SECONDS
@@ -147,10 +127,12 @@ echo >>"$root/etc/machine-id"
 echo virtualing-vm >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tvirtualing-vm\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 echo '/dev/vda / ext4 rw,errors=remount-ro 0 0' >"$root/etc/fstab"
+# the daemons' own services too: the jails run those daemons, from the same packages
 for unit in getty.target getty@tty1.service serial-getty@ttyS0.service serial-getty@ttyS1.service \
         console-getty.service systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer \
         e2scrub_all.timer e2scrub_reap.service fstrim.timer dpkg-db-backup.timer lighttpd.service memcached.service \
-        systemd-networkd-wait-online.service; do
+        nginx.service redis-server.service postgresql.service postgresql@.service ssh.service ssh.socket \
+        sshd.service systemd-networkd-wait-online.service; do
         ln -sfn /dev/null "$root/etc/systemd/system/$unit"
 done
 # no network in the VM: the jails' addresses sit on a dummy interface the test makes
@@ -162,8 +144,9 @@ rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache
 say "writing $out"
 tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -cf "$out.tmp" .
 mv "$out.tmp" "$out"
-# older trees, of other package lists or scripts, are no use any more
-for f in "$cache"/base-*.tar; do
+# older trees of this release, of other package lists or scripts, are no use any more
+for f in "$cache"/base-"$suite"-*.tar "$cache"/base-????????????????.tar; do
+        [ -e "$f" ] || continue
         [ "$f" = "$out" ] || rm -f "$f"
 done
 say "image $(du -h "$out" | cut -f1)"

@@ -1,12 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # End to end on real systemd: builds the Debian package of virtualing, installs it
-# with dpkg into a disposable Debian 12 VM (image from test/vm/image.sh, cached),
-# boots it under qemu and prints the TAP of the scenarios that ran inside
-# (test/vm/guest/vmtest.sh). About 3.5 minutes warm (the package ~11 s, the VM
-# ~200 s); a changed test/vm/packages or image.sh rebuilds the image once (~95 s).
+# with dpkg into a disposable Debian 12 or 13 VM (image from test/vm/image.sh,
+# cached), boots it under qemu and prints the TAP of the scenarios that ran inside
+# (test/vm/guest/vmtest.sh). About 5 minutes warm per release; a changed package
+# list or image.sh rebuilds that release's image once (a few minutes).
 #
 #   test/vm/run.sh            every scenario, TAP on stdout (meson protocol 'tap')
+#   test/vm/run.sh --release trixie   the same in Debian 13 (default: bookworm); the
+#                             package is then built in a Debian 13 tree
+#                             (test/vm/buildroot.sh), chrooted
 #   test/vm/run.sh --demo     the apache jail, an OOM kill as D-Bus signals and a hook
 #                             run, and elastic memory, told readably
 #   test/vm/run.sh --keep     keep the work directory (disk image, logs) for a look
@@ -37,11 +40,15 @@ src=${VIRTUALING_VM_SOURCE:-$(cd "$here/../.." && pwd)}
 mode=all
 keep=0
 debug=
+release=${VIRTUALING_VM_RELEASE:-bookworm}
 while [ $# -gt 0 ]; do
         arg=$1
         shift
         case $arg in
         --demo) mode=demo ;;
+        --release)
+                release=${1:-}
+                shift ;;
         --keep) keep=1 ;;
         --debug)
                 debug=$(realpath -e "${1:-}") || { echo "run.sh: --debug needs a script" >&2; exit 2; }
@@ -53,6 +60,11 @@ while [ $# -gt 0 ]; do
         esac
 done
 
+case $release in
+bookworm | trixie) ;;
+*) echo "run.sh: --release must be bookworm or trixie, not '$release'" >&2; exit 2 ;;
+esac
+host_release=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 install_mode=${VIRTUALING_VM_INSTALL:-deb}
 case $install_mode in
 deb | meson) ;;
@@ -143,16 +155,37 @@ if [ "$install_mode" = deb ]; then
                 tar -C "$src" --exclude='./build*' --exclude='./obj-*' -cf - . | tar -xf - -C "$pkgsrc"
         fi
         [ -x "$pkgsrc/debian/rules" ] || bail "copying $src to $pkgsrc failed (no debian/rules)"
-        log "building the Debian package (dpkg-buildpackage -us -uc -b) in $pkgsrc"
-        if ! run_child timeout "$(remaining)" sh -c 'cd "$1" && DEB_BUILD_OPTIONS="nocheck parallel=$2" \
-                        exec dpkg-buildpackage -us -uc -b' sh "$pkgsrc" "$(nproc)" >"$work/build.log" 2>&1; then
-                tail -n 40 "$work/build.log" | sed 's/^/# /'
-                bail "dpkg-buildpackage failed (log above)"
+        if [ "$release" = "$host_release" ]; then
+                log "building the Debian package (dpkg-buildpackage -us -uc -b) in $pkgsrc"
+                if ! run_child timeout "$(remaining)" sh -c 'cd "$1" && DEB_BUILD_OPTIONS="nocheck parallel=$2" \
+                                exec dpkg-buildpackage -us -uc -b' sh "$pkgsrc" "$(nproc)" >"$work/build.log" 2>&1; then
+                        tail -n 40 "$work/build.log" | sed 's/^/# /'
+                        bail "dpkg-buildpackage failed (log above)"
+                fi
+        else
+                # built where it will run: a $release tree, chrooted, in a mount namespace of its own
+                run_child timeout "$(remaining)" "$here/buildroot.sh" "$release" >"$work/buildroot.path" ||
+                        bail "building the $release build tree failed"
+                broot=$work/buildroot
+                mkdir -p "$broot"
+                tar -C "$broot" --numeric-owner -xf "$(cat "$work/buildroot.path")" || bail "unpacking the build tree failed"
+                mkdir -p "$broot/build"
+                mv "$work/pkg/virtualing" "$broot/build/virtualing"
+                log "building the Debian package for $release (dpkg-buildpackage -us -uc -b, chrooted)"
+                if ! run_child timeout "$(remaining)" unshare -m --propagation private sh -c '
+                                mount -t proc proc "$1/proc" && mount -t tmpfs tmpfs "$1/tmp" &&
+                                exec chroot "$1" sh -c "cd /build/virtualing && DEB_BUILD_OPTIONS=\"nocheck parallel=$2\" exec dpkg-buildpackage -us -uc -b"
+                        ' sh "$broot" "$(nproc)" >"$work/build.log" 2>&1; then
+                        tail -n 40 "$work/build.log" | sed 's/^/# /'
+                        bail "dpkg-buildpackage in the $release tree failed (log above)"
+                fi
+                mv "$broot"/build/virtualing_*.deb "$work/pkg/" || bail "the $release build made no package"
+                rm -rf --one-file-system "$broot"
         fi
         deb=$(ls "$work"/pkg/virtualing_*_*.deb 2>/dev/null | head -n 1)
         [ -s "$deb" ] || bail "dpkg-buildpackage made no virtualing_VERSION_ARCH.deb"
         dpkg-deb -x "$deb" "$stage" || bail "dpkg-deb -x $deb failed"
-        log "built $(basename "$deb") in $((SECONDS - t0)) s"
+        log "built $(basename "$deb") for $release in $((SECONDS - t0)) s"
 else
         log "building $src (prefix /usr) in $work/build"
         if ! { run_child timeout "$(remaining)" meson setup "$work/build" "$src" --prefix=/usr -Dman=disabled \
@@ -189,7 +222,7 @@ log "built and installed ($install_mode) in $((SECONDS - t0)) s"
 
 # ---------------------------------------------------------------- the image
 t0=$SECONDS
-run_child timeout "$(remaining)" "$here/image.sh" >"$work/image.path" || bail "building the VM image failed"
+run_child timeout "$(remaining)" "$here/image.sh" "$release" >"$work/image.path" || bail "building the VM image failed"
 base=$(cat "$work/image.path")
 [ -s "$base" ] || bail "image.sh did not name a tarball"
 log "base image $base ($((SECONDS - t0)) s)"

@@ -1173,6 +1173,8 @@ EOF
                 "$(awk '$1 == "CapBnd:" { print $2 }' /proc/$pid/status 2>&1)"
         check_eq "cpu.max, memory.max, pids.max as in cache.conf" "100000 100000|402653184|32" \
                 "$(cgfile $u cpu.max)|$(cgfile $u memory.max)|$(cgfile $u pids.max)"
+        syslog_from_jail cache
+        syslog_from_jail web
 
         u=virtualing@batch.service
         check "systemctl start virtualing@batch succeeds" sc start $u
@@ -1200,7 +1202,181 @@ with open(sys.argv[1], "w") as f:
         check_eq "both ended cleanly" "inactive success inactive success" \
                 "$(prop virtualing@web ActiveState) $(prop virtualing@web Result) $(prop virtualing@cache ActiveState) $(prop virtualing@cache Result)"
         check "the web VIP is gone" sh -c "! ip -o addr show dev dummy0 | grep -qF 'inet $wvip/'"
+        check_eq "no mount of either jail is left on the host" "0 0" "$(mounts_of /srv/jails/web) $(mounts_of /srv/jails/cache)"
         rm -f /etc/virtualing/cache.conf
+}
+
+# ---------------------------------------------------------------- stock daemons from their recipes
+# daemon_install NAME [DROP-IN LINES...]: the package's example, as its comments say, and a
+# drop-in for the VM (the addresses go on dummy0); no directory is made for the jail
+daemon_install() {
+        local ex=/usr/share/doc/virtualing/examples name=$1
+        shift
+        check "the package has $ex/$name.conf" test -s "$ex/$name.conf"
+        install -m 0644 "$ex/$name.conf" "/etc/virtualing/$name.conf"
+        mkdir -p "/etc/virtualing/$name.conf.d"
+        printf '%s\n' "# the VM: the jails' addresses go on its dummy interface" "[Network]" "Device=dummy0" "$@" |
+                install -m 0644 /dev/stdin "/etc/virtualing/$name.conf.d/50-vm.conf"
+        units+=("virtualing@$name.service")
+}
+
+# daemon_running NAME COMM USER: started, the daemon is the main process in its PID namespace
+daemon_running() {
+        local u=virtualing@$1.service pid
+        check "systemctl start virtualing@$1 succeeds (the jail root and its parents made by the helper)" sc start "$u"
+        check "its root was created: /var/lib/virtualing/$1, root's, 0755" \
+                test "$(stat -c '%U %a' /var/lib/virtualing/$1 2>&1)" = "root 755"
+        pid=$(prop "$u" MainPID)
+        check_eq "$1: the main process is $2, as $3" "$2 $3" "$(ps -o comm= -o user= -p "$pid" 2>&1 | xargs)"
+        check_eq "$1: it is PID 2 of the jail's PID namespace" 2 "$(awk '/^NSpid:/ { print $NF }' /proc/$pid/status 2>&1)"
+}
+
+# journal_has NAME IDENT TEXT: a line of the unit under IDENT (its own name, not the helper's) with TEXT
+journal_has() {
+        local lines
+        lines=$(journalctl -b --no-pager -o 'with-unit' _SYSTEMD_UNIT="virtualing@$1.service" SYSLOG_IDENTIFIER="$2" 2>&1)
+        if printf '%s\n' "$lines" | grep -qF -- "$3"; then
+                ok "$1: the journal has its lines under its own name ($2[PID]): \"$3\""
+        else
+                notok "$1: the journal has its lines under its own name ($2[PID]): \"$3\"" "$lines" \
+                        "$(journalctl -b --no-pager -u "virtualing@$1.service" | tail -n 15)"
+        fi
+}
+
+# syslog_from_jail NAME: logger(1) run in the jail's mount namespace reaches the journal through /dev/log
+syslog_from_jail() {
+        local pid tag="vmtest-$1-$RANDOM"
+        pid=$(prop "virtualing@$1.service" MainPID)
+        check_eq "$1: /dev/log in the jail leads to the journal's socket" "/run/systemd/journal/dev-log" \
+                "$(readlink /proc/$pid/root/dev/log 2>&1)"
+        nsenter -t "$pid" -m -- /usr/bin/logger -t "$tag" "syslog from inside the $1 jail" 2>&1
+        wait_for 10 sh -c "journalctl -b --no-pager -t '$tag' | grep -q 'syslog from inside'"
+        check_grep "$1: syslog(3) inside the jail reaches the host's journal" "syslog from inside the $1 jail" \
+                "$(journalctl -b --no-pager -t "$tag" 2>&1)"
+}
+
+# daemon_stopped NAME VIP|- [RUNTIME_DIR]: stopped, nothing of the jail left on the host
+daemon_stopped() {
+        local u=virtualing@$1.service
+        check "systemctl stop virtualing@$1 succeeds" sc stop "$u"
+        check_eq "$1 ended cleanly" "inactive success" "$(prop "$u" ActiveState) $(prop "$u" Result)"
+        check_eq "$1: no mount of the jail is left on the host" 0 "$(mounts_of "/var/lib/virtualing/$1")"
+        if [ "$2" != - ]; then
+                check "$1: its VIP $2 is gone" sh -c "! ip -o addr show dev dummy0 | grep -qF 'inet $2/'"
+        fi
+        if [ -n "${3:-}" ]; then
+                check "$1: its runtime directory $3 is gone" test ! -e "$3"
+        fi
+        check "$1: its cgroup is gone" test ! -e "$slice/$u"
+}
+
+scenario_nginx() {
+        local vip=192.0.2.81
+        say "" "== nginx from its package, with its packaged configuration, from examples/nginx.conf"
+        daemon_install nginx
+        reload
+        daemon_running nginx nginx root
+        wait_for 30 curl -fsS --max-time 5 "http://$vip/"
+        check_grep "nginx serves Debian's default page on http://$vip/" "Welcome to nginx" \
+                "$(curl -fsS --max-time 5 "http://$vip/" 2>&1)"
+        check_eq "its workers run as www-data" "www-data" \
+                "$(ps -o user= --ppid "$(prop virtualing@nginx MainPID)" 2>&1 | sort -u | xargs)"
+        check_grep "the access log is the host's /var/log/nginx" "GET / " "$(cat /var/log/nginx/access.log 2>&1)"
+        syslog_from_jail nginx
+        daemon_stopped nginx $vip
+
+        say "" "== a capability missing: nginx without CAP_NET_BIND_SERVICE cannot bind port 80, and the journal and" \
+                "   virtualing status say which capability it lacked"
+        printf '%s\n' "[Jail]" "CapabilityBoundingSet=" "CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_SETGID CAP_SETUID" |
+                install -m 0644 /dev/stdin /etc/virtualing/nginx.conf.d/60-fewer-caps.conf
+        reload "with fewer capabilities"
+        sc start virtualing@nginx >/dev/null 2>&1
+        wait_for 30 state_is virtualing@nginx failed
+        check_eq "nginx failed (its own exit status)" "failed exit-code" \
+                "$(prop virtualing@nginx ActiveState) $(prop virtualing@nginx Result)"
+        wait_for 10 sh -c "journalctl -b --no-pager -u virtualing@nginx -t virtualing-helper | grep -q CAP_NET_BIND_SERVICE"
+        check_grep "the journal names the capability it lacked, after nginx's own line" \
+                "CAP_NET_BIND_SERVICE is not in the jail's CapabilityBoundingSet=" \
+                "$(journalctl -b --no-pager -o cat -u virtualing@nginx -t virtualing-helper 2>&1)"
+        o=$(virtualing status nginx 2>&1)
+        say "\$ virtualing status nginx" "$(printf '%s\n' "$o" | sed 's/^/  /')"
+        check_grep "virtualing status shows what was refused" "Refused: nginx: [emerg] bind() to" "$o"
+        check_grep "and which capability to add" "Hint: CAP_NET_BIND_SERVICE is not in the jail's CapabilityBoundingSet=" "$o"
+        check_grep "and the jail's set" "Caps: CAP_CHOWN CAP_DAC_OVERRIDE CAP_SETGID CAP_SETUID" "$o"
+        sc reset-failed virtualing@nginx >/dev/null 2>&1
+        rm -f /etc/virtualing/nginx.conf.d/60-fewer-caps.conf
+}
+
+scenario_redis() {
+        local vip=192.0.2.82 key
+        say "" "== redis from its package, as user redis, from examples/redis.conf"
+        daemon_install redis
+        reload
+        daemon_running redis redis-server redis
+        wait_for 30 sh -c "redis-cli -h $vip PING | grep -q PONG"
+        check_eq "redis-cli PING over the VIP $vip" PONG "$(redis-cli -h $vip PING 2>&1)"
+        key="vmtest-$(cat /proc/sys/kernel/random/uuid)"
+        check_eq "SET and GET over the VIP" "OK $key" \
+                "$(redis-cli -h $vip SET vmtest "$key" 2>&1) $(redis-cli -h $vip GET vmtest 2>&1)"
+        check_eq "SAVE" OK "$(redis-cli -h $vip SAVE 2>&1)"
+        check_eq "the dump is the host's /var/lib/redis/dump.rdb, redis's (StateDirectory=)" "redis" \
+                "$(stat -c %U /var/lib/redis/dump.rdb 2>&1)"
+        check "it holds the key" grep -qa "$key" /var/lib/redis/dump.rdb
+        check_eq "its runtime directory is the host's /run/redis, redis's, with the pid file" "redis yes" \
+                "$(stat -c %U /run/redis 2>&1) $(test -s /run/redis/redis-server.pid && echo yes)"
+        check_grep "Type=notify inside: redis told systemd its status (--supervised systemd)" "Ready to accept connections" \
+                "$(prop virtualing@redis StatusText)"
+        journal_has redis redis "Ready to accept connections"
+        daemon_stopped redis $vip /run/redis
+}
+
+scenario_postgresql() {
+        local v rows
+        v=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1)
+        say "" "== PostgreSQL $v from its package (the cluster it made), as user postgres, from examples/postgresql.conf"
+        if [ "$v" = 15 ]; then
+                daemon_install postgresql
+        else
+                daemon_install postgresql "[Jail]" \
+                        "Exec=/usr/lib/postgresql/$v/bin/postgres -D /var/lib/postgresql/$v/main -c config_file=/etc/postgresql/$v/main/postgresql.conf"
+        fi
+        reload
+        daemon_running postgresql postgres postgres
+        wait_for 60 test -S /run/postgresql/.s.PGSQL.5432
+        check "its socket is in the host's /run/postgresql (RuntimeDirectory=, through the jail's /var/run)" \
+                test -S /run/postgresql/.s.PGSQL.5432
+        rows=$(runuser -u postgres -- psql -X -Atc "create table vmtest(t text); insert into vmtest values ('from the host'); select t from vmtest; drop table vmtest" 2>&1)
+        check_eq "psql on the host talks to the jailed PostgreSQL through /run/postgresql" "from the host" \
+                "$(printf '%s\n' "$rows" | grep -v '^[A-Z]' | head -n 1)"
+        check_eq "ready means ready: systemd waited for it (Type=notify inside, READY=1 from the postmaster)" active \
+                "$(prop virtualing@postgresql ActiveState)"
+        journal_has postgresql postgres "database system is ready to accept connections"
+        daemon_stopped postgresql - /run/postgresql
+        journal_has postgresql postgres "database system is shut down"
+}
+
+scenario_ssh() {
+        local vip=192.0.2.83 keys out
+        say "" "== OpenSSH from its package on a VIP, from examples/ssh.conf; a user logs in with a key"
+        # an ordinary user of the host, with a key
+        id jailuser >/dev/null 2>&1 || useradd -m -s /bin/sh jailuser
+        rm -f "$run/id_jail" "$run/id_jail.pub"
+        ssh-keygen -q -t ed25519 -N '' -f "$run/id_jail"
+        install -d -o jailuser -g jailuser -m 0700 /home/jailuser/.ssh
+        install -o jailuser -g jailuser -m 0600 "$run/id_jail.pub" /home/jailuser/.ssh/authorized_keys
+        daemon_install ssh
+        reload
+        daemon_running ssh sshd root
+        wait_for 30 sh -c "ssh-keyscan -T 5 $vip 2>/dev/null | grep -q ssh-ed25519"
+        keys=$(ssh-keyscan -T 5 -t ed25519 $vip 2>/dev/null | awk '{ print $3 }')
+        check_eq "ssh-keyscan $vip gets the host's ed25519 key (ConfigurationDirectory=ssh)" \
+                "$(awk '{ print $2 }' /etc/ssh/ssh_host_ed25519_key.pub)" "$keys"
+        out=$(timeout 60 ssh -i "$run/id_jail" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+                jailuser@$vip 'echo "user=$(id -un) init=$(cat /proc/1/comm) pids=$(ls /proc | grep -c "^[0-9]")"' 2>&1)
+        check_grep "a key login as jailuser runs its command inside the jail (its PID 1 is the jail's init)" \
+                "user=jailuser init=virtualing-init" "$out"
+        journal_has ssh sshd "Accepted publickey for jailuser"
+        daemon_stopped ssh $vip /run/sshd
 }
 
 # ---------------------------------------------------------------- run
@@ -1231,6 +1407,10 @@ demo)
         scenario_elastic
         scenario_run
         scenario_examples
+        scenario_nginx
+        scenario_redis
+        scenario_postgresql
+        scenario_ssh
         ;;
 esac
 if [ "$mode" = demo ]; then
