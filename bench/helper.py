@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Benchmark jail start: virtualing-helper against bubblewrap building the same tree.
 
-Performance target (DESIGN.md section 8): starting a jail (helper, skeleton + 2
+Performance target (bench/README.md): starting a jail (helper, skeleton + 2
 binds, exec /bin/true) is no slower than bubblewrap doing the same tree,
 measured side by side in one run.
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Benchmark virtualing-watcher: event latency, memory and idle wake-ups.
 
-Performance targets (DESIGN.md section 8):
+Performance targets (bench/README.md):
 - event latency, from a change of memory.events to the D-Bus signal received by
   a subscriber: p99 under 1 ms with 1,000 jails watched;
 - zero wake-ups per second when no jail has a usage threshold;
@@ -813,7 +813,7 @@ def report(a, results, notes, env_info):
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(
-        description="Measure virtualing-watcher against DESIGN.md section 8 on a private bus and fake cgroup "
+        description="Measure virtualing-watcher against the targets of bench/README.md on a private bus and fake cgroup "
                     "trees: event latency (target p99 < 1 ms with 1,000 jails), idle wake-ups (target 0/s) and "
                     "RSS (target < 10 MiB with 10,000 jails). Exit 0 whether or not the targets are met; 1 if "
                     "something failed; 2 if python3-dbus, python3-gi or dbus-daemon is missing.")

@@ -333,6 +333,13 @@ check "systemd reaps the command itself: stopped with SIGTERM, it reports 'kille
         '[ "$(j "d[\"main_status\"]")" = "killed 15" ]'
 check "systemctl stop of sleep infinity in a PID namespace takes under a second ($(j "d[\"stop_seconds\"]") s)" \
         '[ "$(j "d[\"stop_seconds\"] is not None and d[\"stop_seconds\"] < 1")" = True ]'
+printf '[Jail]\nRoot=%s\nExec=/bin/sh -c "echo $NOTIFY_SOCKET >/share/notify; exec systemd-notify --status=inside-the-jail"\nBind=%s:/share\n' \
+        "$work/jr" "$work/share" >"$work/etc/notifier.conf"
+python3 "$listener" "$work/notify.json" -- "$helper" exec notifier >"$work/out" 2>"$work/err"
+check "Type=notify daemons inside: \$NOTIFY_SOCKET names systemd's socket, bound at /run/host/notify" \
+        '[ "$(cat "$work/share/notify")" = /run/host/notify ]'
+check "...and what the command sends reaches systemd, from the command (the main process)" \
+        '[ "$(j "[m[\"pid\"] == d[\"mainpid\"] for m in d[\"messages\"] if m[\"text\"] == \"STATUS=inside-the-jail\"]")" = "[True]" ]'
 printf '[Jail]\nRoot=%s\nExec=/bin/sh -c "exit 7"\n' "$work/jr" >"$work/etc/seven.conf"
 python3 "$listener" "$work/notify.json" -- "$helper" exec seven >"$work/out" 2>"$work/err"
 check "the command's own exit status reaches systemd (exited 7)" '[ "$(j "d[\"main_status\"]")" = "exited 7" ]'

@@ -89,6 +89,56 @@ echo "127.0.0.1 jailhost" >"$work/r1/etc/hosts"
 run view
 check "a file the jail has is not overwritten" 'grep -qx "127.0.0.1 jailhost" "$work/r1/etc/hosts"'
 
+# ---------------------------------------------------------------- the FHS skeleton
+# the host's journal sockets, as journald has them (in the test's own /run)
+mount -t tmpfs -o mode=0755 tmpfs /run || { echo "Bail out! tmpfs on /run"; exit 1; }
+mkdir -p /run/systemd/journal
+for s in socket stdout dev-log; do
+        python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(sys.argv[1])' \
+                "/run/systemd/journal/$s"
+done
+mkdir -p "$work/r4"
+cat >"$work/r4/look.sh" <<'EOS'
+echo "run $(stat -f -c %T /run) $(stat -c '%U %a' /run) lock $(stat -c %a /run/lock)"
+echo "varrun $(readlink /var/run) varlock $(readlink /var/lock)"
+for f in nsswitch.conf services protocols ld.so.cache localtime hostname machine-id; do
+        [ -e /etc/$f ] || continue
+        if cmp -s /etc/$f /host-etc/$f; then echo "etc $f same"; else echo "etc $f differs"; fi
+        touch /etc/$f 2>/dev/null && echo "etc $f writable" || echo "etc $f readonly"
+done
+for s in socket stdout dev-log; do [ -S /run/systemd/journal/$s ] && echo "journal $s"; done
+echo "devlog $(readlink /dev/log)"
+EOS
+jail fhs "$work/r4" "Exec=/bin/sh /look.sh" "BindReadOnly=/etc:/host-etc"
+run fhs
+check "the skeleton's /run is a tmpfs of the jail's own, root's, 755, with lock/ 1777" \
+        '[ $rc = 0 ] && grep -qx "run tmpfs root 755 lock 1777" "$work/out"'
+check "/var/run and /var/lock lead to /run and /run/lock" 'grep -qx "varrun ../run varlock ../run/lock" "$work/out"'
+check "the host's small /etc files are in the jail, the host's own, read-only" \
+        '! grep -q "differs\|writable" "$work/out" && grep -q "etc nsswitch.conf same" "$work/out" && grep -q "etc ld.so.cache readonly" "$work/out"'
+if [ -L /etc/localtime ]; then
+        check "/etc/localtime: the host's link resolved into its zone file" \
+                '[ -f "$work/r4/etc/localtime" ] && grep -q "etc localtime same" "$work/out"'
+fi
+check "the journal's sockets are bound (BindLogSockets= defaults to yes)" \
+        'grep -qx "journal socket" "$work/out" && grep -qx "journal stdout" "$work/out" && grep -qx "journal dev-log" "$work/out"'
+check "/dev/log leads to the journal's dev-log" 'grep -qx "devlog /run/systemd/journal/dev-log" "$work/out"'
+check "nothing of /run stays in the tree on disk (it was a tmpfs)" '[ -z "$(ls -A "$work/r4/run")" ]'
+echo "# the jail's own" >"$work/r4/etc/services"
+rm -f "$work/r4/etc/hostname"; ln -s /nowhere "$work/r4/etc/hostname"
+run fhs
+check "a file the jail has is its own: not bound over (a regular file, or a link)" \
+        '[ $rc = 0 ] && grep -qx "etc services differs" "$work/out" && [ "$(readlink "$work/r4/etc/hostname")" = /nowhere ]'
+jail fhs-nolog "$work/r4" "Exec=/bin/sh /look.sh" "BindReadOnly=/etc:/host-etc" "BindLogSockets=no"
+run fhs-nolog
+check "BindLogSockets=no: no journal socket, no /dev/log" \
+        '[ $rc = 0 ] && ! grep -q "^journal " "$work/out" && grep -qx "devlog " "$work/out"'
+mkdir -p "$work/host/run"; echo "from the host's dir" >"$work/host/run/own.conf"
+jail fhs-ownrun "$work/r4" "Exec=/bin/ls -A /run" "Bind=$work/host/run:/run"
+run fhs-ownrun
+check "a Bind= onto /run provides it instead of the tmpfs" '[ $rc = 0 ] && [ "$(cat "$work/out")" = own.conf ]'
+umount /run
+
 # ---------------------------------------------------------------- identity and environment
 mkdir -p "$work/r2/home"
 jail ident "$work/r2" "Exec=/usr/bin/env" "User=nobody" "Group=nogroup" "SupplementaryGroups=adm"

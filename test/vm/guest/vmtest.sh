@@ -917,7 +917,7 @@ json_of() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(s
 scenario_run() {
         say "" "== virtualing run: a jail in the foreground, as a transient scope in virtualing.slice"
         local rvip=198.51.100.7 out=$run/runner hog=$run/runhog scope=virtualing-runner.scope
-        local rpid mjson mtext mj mt o rc cmdpid procs reaped f
+        local rpid mjson mtext mj mt o rc cmdpid procs reaped f tag
         mkdir -p "$out" "$hog"
         jail runner <<EOF
 # virtualing run's test jail: /out/job.sh (written by the test) is the command
@@ -1102,6 +1102,13 @@ print(any(o.get("jail") == "runhog" and o.get("signal") == "MemoryEvent" and o.g
         check "virtualing monitor runner printed HH:MM:SS runner started ... stopped, and nothing of runhog" \
                 sh -c 'grep -qE "^[0-9]{2}:[0-9]{2}:[0-9]{2} runner started$" "$1" &&
                         grep -qE "^[0-9]{2}:[0-9]{2}:[0-9]{2} runner stopped$" "$1" && ! grep -q runhog "$1"' sh "$mtext"
+        # syslog from a jail that virtualing run started reaches the journal under its own name
+        tag="vmtest-run-$RANDOM"
+        printf '%s\n' "logger -t $tag 'syslog from virtualing run'" >"$out/job.sh"
+        virtualing run runner </dev/null >"$run/runner.out" 2>&1
+        wait_for 10 sh -c "journalctl -b --no-pager -t $tag | grep -q 'syslog from virtualing run'"
+        check_grep "syslog inside a jail of virtualing run reaches the journal under the program's name ($tag)" \
+                "syslog from virtualing run" "$(journalctl -b --no-pager -t "$tag" 2>&1)"
         for f in runner runhog; do rm -f "/etc/virtualing/$f.conf"; done
 }
 
