@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "jail-init.h"
 #include "jail-load.h"
 #include "strv.h"
 
@@ -273,6 +274,7 @@ static const struct {
 };
 
 int main(int argc, char *argv[]) {
+        jail_init_set_title_area(argc, argv); /* for the init of "virtualing run"'s jails */
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },

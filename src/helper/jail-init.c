@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -15,6 +16,23 @@
 #include <unistd.h>
 
 #include "jail-init.h"
+
+static char *title_start;
+static size_t title_len;
+
+void jail_init_set_title_area(int argc, char **argv) {
+        if (argc < 1 || !argv[0])
+                return;
+        title_start = argv[0];
+        title_len = (size_t) (argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]);
+}
+
+static void set_title(const char *title) {
+        if (!title_start || title_len == 0)
+                return;
+        memset(title_start, 0, title_len + 1);
+        strncpy(title_start, title, title_len);
+}
 
 static void shed_privileges(const Identity *id) {
         struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -35,6 +53,7 @@ void jail_init_run(int command_pidfd, const Identity *id) {
         sigset_t mask;
 
         (void) prctl(PR_SET_NAME, "virtualing-init", 0, 0, 0);
+        set_title("virtualing-init");
         if (chdir("/") < 0)
                 _exit(EXIT_FAILURE);
         /* nothing of the helper's stays open here: not the tree, not the sockets */

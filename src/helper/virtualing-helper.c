@@ -13,6 +13,7 @@
 #include "jail-dirs.h"
 #include "jail-load.h"
 #include "jail-exec.h"
+#include "jail-init.h"
 
 /* Under systemd stderr is a stream to the journal ($JOURNAL_STREAM names it): a "<3>"
  * prefix makes our failures errors there, not informational lines. */
@@ -122,6 +123,7 @@ int main(int argc, char *argv[]) {
                 return 0;
         }
         if (argc == 3 && streq(argv[1], "exec")) {
+                jail_init_set_title_area(argc, argv);
                 r = load(argv[2], &j);
                 if (r != 0)
                         return r;

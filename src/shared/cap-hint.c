@@ -161,6 +161,10 @@ int cap_hint_from_journal(const char *unit, const char *invocation_id, uint64_t 
                 const char *msg;
                 size_t n;
 
+                /* not the helper's own words about it (they quote the line) */
+                if (sd_journal_get_data(j, "SYSLOG_IDENTIFIER", &data, &size) >= 0 && size == 18 + 17 &&
+                    memcmp(data, "SYSLOG_IDENTIFIER=virtualing-helper", size) == 0)
+                        continue;
                 if (sd_journal_get_data(j, "MESSAGE", &data, &size) < 0 || size <= 8)
                         continue;
                 msg = (const char *) data + 8;

@@ -890,8 +890,14 @@ scenario_package() {
         check_eq "dpkg says the package is installed" "install ok installed" \
                 "$(dpkg-query -W -f='${Status}' virtualing 2>&1)"
         check_eq "dpkg -V virtualing: every file is as packaged" "" "$(dpkg -V virtualing 2>&1)"
-        local f
-        for f in /lib/systemd/system-generators/virtualing-generator /lib/systemd/system/virtualing@.service \
+        local f unitdir
+        # where systemd.pc put them when the package was built: /lib (Debian 12) or /usr/lib (13)
+        unitdir=$(dpkg -L virtualing | grep -m1 '/systemd/system/virtualing@.service$' | sed 's|/virtualing@.service$||')
+        case $unitdir in
+        /lib/systemd/system | /usr/lib/systemd/system) ok "the units are in a directory systemd reads ($unitdir)" ;;
+        *) notok "the units are in a directory systemd reads" "$unitdir" ;;
+        esac
+        for f in "${unitdir%/system}/system-generators/virtualing-generator" "$unitdir/virtualing@.service" \
                 /usr/libexec/virtualing/virtualing-helper /usr/libexec/virtualing/virtualing-watcher \
                 /usr/share/dbus-1/system.d/org.virtualing1.conf; do
                 check_eq "$f is the package's" "virtualing: $f" "$(dpkg -S "$f" 2>&1)"
@@ -1375,14 +1381,16 @@ scenario_ssh() {
         reload
         daemon_running ssh sshd root
         wait_for 30 sh -c "ssh-keyscan -T 5 $vip 2>/dev/null | grep -q ssh-ed25519"
-        keys=$(ssh-keyscan -T 5 -t ed25519 $vip 2>/dev/null | awk '{ print $3 }')
+        keys=$(ssh-keyscan -T 5 -t ed25519 $vip 2>/dev/null | awk '$2 == "ssh-ed25519" { print $3 }')
         check_eq "ssh-keyscan $vip gets the host's ed25519 key (ConfigurationDirectory=ssh)" \
                 "$(awk '{ print $2 }' /etc/ssh/ssh_host_ed25519_key.pub)" "$keys"
         out=$(timeout 60 ssh -i "$run/id_jail" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
                 jailuser@$vip 'echo "user=$(id -un) init=$(cat /proc/1/comm) pids=$(ls /proc | grep -c "^[0-9]")"' 2>&1)
         check_grep "a key login as jailuser runs its command inside the jail (its PID 1 is the jail's init)" \
                 "user=jailuser init=virtualing-init" "$out"
-        journal_has ssh sshd "Accepted publickey for jailuser"
+        # OpenSSH 10 (Debian 13) logs sessions from its sshd-session program
+        journal_has ssh "$([ -x /usr/lib/openssh/sshd-session ] && echo sshd-session || echo sshd)" \
+                "Accepted publickey for jailuser"
         daemon_stopped ssh $vip /run/sshd
 }
 
