@@ -50,6 +50,7 @@ root, or when bwrap is missing.
 import argparse
 import os
 import shutil
+import stat
 import statistics
 import subprocess
 import sys
@@ -66,10 +67,15 @@ SKELETON_RO = (
     "lib", "lib64", "sbin", "usr/bin", "usr/include", "usr/lib", "usr/lib64", "usr/libexec",
     "usr/sbin", "usr/share", "usr/src",
 )
-# jail_skeleton(): the directories it makes (mode), then the var/lock link
-SKELETON_DIRS = (("etc", None), ("run", None), ("usr", None), ("var/log", None),
-                 ("tmp", "01777"), ("run/lock", "01777"), ("var/tmp", "01777"))
-SKELETON_LINKS = (("var/lock", "../run/lock"),)
+# jail_skeleton(): the directories it makes (mode); /run is a tmpfs of its own with lock/;
+# then the links
+SKELETON_DIRS = (("etc", None), ("usr", None), ("var/log", None), ("tmp", "01777"), ("var/tmp", "01777"))
+SKELETON_LINKS = (("var/lock", "../run/lock"), ("var/run", "../run"))
+# jail-mount.c: etc_binds[], the host's small /etc files bound read-only
+ETC_BINDS = ("nsswitch.conf", "host.conf", "gai.conf", "services", "protocols", "ld.so.cache", "localtime",
+             "hostname", "machine-id", "mime.types", "login.defs", "shells", "ssl/openssl.cnf")
+# BindLogSockets=yes: the journal's sockets, where the host has them, and /dev/log
+LOG_SOCKETS = ("/run/systemd/journal/socket", "/run/systemd/journal/stdout", "/run/systemd/journal/dev-log")
 # src/shared/jail.c: jail_default_capabilities()
 CAPS = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_NET_BIND_SERVICE")
 CAP_MASK = (1 << 0) | (1 << 1) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 10)
@@ -93,6 +99,24 @@ def host_skeleton():
             out.append(("link", rel, os.readlink(host)))
         elif os.path.isdir(host):
             out.append(("bind", rel))
+    return out
+
+
+def etc_files(root):
+    """The /etc files the helper binds: regular files of the host (through a link, as
+    localtime), in a directory the jail has, that the jail has no non-empty file for."""
+    out = []
+    for name in ETC_BINDS:
+        host = "/etc/" + name
+        if not os.path.isfile(host):
+            continue
+        mine = os.path.join(root, "etc", name)
+        if os.path.lexists(mine) and not (os.path.isfile(mine) and not os.path.islink(mine)
+                                          and os.path.getsize(mine) == 0):
+            continue
+        if "/" in name and not os.path.isdir(os.path.join(root, "etc", os.path.dirname(name))):
+            continue
+        out.append(name)
     return out
 
 
@@ -145,9 +169,16 @@ def bwrap_argv(bwrap, root, rw, ro, skeleton, command):
         if mode:
             argv.extend(["--perms", mode])
         argv.extend(["--dir", "/" + rel])
+    argv.extend(["--tmpfs", "/run", "--perms", "01777", "--dir", "/run/lock"])
     for rel, target in SKELETON_LINKS:
         link(rel, target)
+    for name in etc_files(root):
+        argv.extend(["--ro-bind", "/etc/" + name, "/etc/" + name])
     argv.extend(["--proc", "/proc", "--dev", "/dev", "--perms", "01777", "--tmpfs", "/dev/shm"])
+    for sock in LOG_SOCKETS:
+        if stat.S_ISSOCK(os.stat(sock).st_mode if os.path.exists(sock) else 0):
+            argv.extend(["--bind", sock, sock])
+    argv.extend(["--symlink", "/run/systemd/journal/dev-log", "/dev/log"])
     argv.extend(["--bind", rw, "/data", "--ro-bind", ro, "/srv/ro"])
     argv.extend(["--cap-drop", "ALL"])
     for c in CAPS:
@@ -287,7 +318,8 @@ def bench(a, tmp):
 
     skeleton = host_skeleton()
     expected = (["/"] + ["/" + e[1] for e in skeleton if e[0] == "bind"]
-                + ["/proc", "/dev", "/dev/pts", "/dev/shm", "/data", "/srv/ro"])
+                + ["/run", "/proc", "/dev", "/dev/pts", "/dev/shm", "/data", "/srv/ro"]
+                + ["/etc/" + n for n in ETC_BINDS if os.path.isfile("/etc/" + n) and "/" not in n])
     henv = dict(os.environ)
     henv["VIRTUALING_CONFIG_PATH"] = conf
     benv = dict(os.environ)
@@ -340,8 +372,8 @@ def bench(a, tmp):
     print(f"bwrap:             {a.bwrap} ({bwrap_version(a.bwrap)}), run by root with --unshare-pid "
           "--unshare-ipc: mount, PID and IPC namespaces, no user namespace")
     print(f"jail root on {fs_type(tmp)} ({root})")
-    print(f"tree: {n_bind} read-only skeleton binds, {n_link} host symlinks, /proc, /dev, /dev/pts, /dev/shm, "
-          f"2 binds; {a.runs} runs each, alternating")
+    print(f"tree: {n_bind} read-only skeleton binds, {n_link} host symlinks, /run, {len(etc_files(root))} "
+          f"/etc files, /proc, /dev, /dev/pts, /dev/shm, 2 binds; {a.runs} runs each, alternating")
     if skipped_links:
         print(f"note: {skipped_links} symlinks were already in the jail root on disk, so bwrap gets no "
               "--symlink for them")

@@ -498,9 +498,8 @@ static int copy_if_absent(JailTree *t, int etc_fd, const char *name, const char 
  * the linker's cache, identity of the machine), bound read-only unless the jail has its
  * own. The list is what stock daemons open (virtualing-helper(8) names them). */
 static const char * const etc_binds[] = {
-        "nsswitch.conf", "host.conf", "gai.conf", "services", "protocols", "rpc", "ethertypes",
-        "ld.so.cache", "localtime", "timezone", "hostname", "machine-id", "mime.types",
-        "os-release", "login.defs", "shells", "ssl/openssl.cnf",
+        "nsswitch.conf", "host.conf", "gai.conf", "services", "protocols", "ld.so.cache", "localtime",
+        "hostname", "machine-id", "mime.types", "login.defs", "shells", "ssl/openssl.cnf",
 };
 
 /* The host file bound onto a file of the jail's /etc, unless the jail has that file: an
