@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -140,28 +141,44 @@ static int verb_verify(int argc, char *argv[]) {
         return ret;
 }
 
+/* Prints a jail file as it is, but for control characters and invalid UTF-8, shown as
+ * \xNN: what cat shows cannot move the cursor or clear the screen. */
 static int cat_file(const char *path, bool first) {
+        _cleanup_free_ char *shown = escape_for_display(path), *line = NULL;
         _cleanup_fclose_ FILE *f = NULL;
-        char buf[8192];
-        size_t n;
-        bool newline = true;
+        size_t size = 0;
+        ssize_t n;
+        struct stat st;
+        int fd;
 
-        f = fopen(path, "re");
-        if (!f) {
-                fprintf(stderr, "Failed to open %s: %m\n", path);
-                return -errno;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                int r = fd < 0 || errno != 0 ? -errno : -EBADFD;
+                if (fd >= 0 && r == -EBADFD)
+                        fprintf(stderr, "Failed to open %s: not a regular file\n", shown ?: path);
+                else
+                        fprintf(stderr, "Failed to open %s: %s\n", shown ?: path, strerror(-r));
+                safe_close(fd);
+                return r ?: -EBADFD;
         }
-        printf("%s# %s\n", first ? "" : "\n", path);
-        while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-                fwrite(buf, 1, n, stdout);
-                newline = buf[n - 1] == '\n';
+        f = fdopen(fd, "r");
+        if (!f) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        printf("%s# %s\n", first ? "" : "\n", shown ?: path);
+        while ((n = getline(&line, &size, f)) > 0) {
+                _cleanup_free_ char *l = NULL;
+                bool nl = line[n - 1] == '\n';
+                if (nl)
+                        line[n - 1] = 0;
+                l = escape_for_display(line);
+                printf("%s\n", l ?: "");
         }
         if (ferror(f)) {
-                fprintf(stderr, "Failed to read %s.\n", path);
+                fprintf(stderr, "Failed to read %s.\n", shown ?: path);
                 return -EIO;
         }
-        if (!newline)
-                putchar('\n');
         return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hashmap.h"
 #include "jail-load.h"
 #include "strv.h"
 
@@ -99,7 +100,83 @@ typedef struct ParseCtx {
         const char *value;
         int fatal; /* -ENOMEM and the like: stop */
         bool cap_assigned;
+        /* lists grow in linear time: capacity (and a strv's length) per field, and the sets
+         * that find a repeated value without a search through the list */
+        struct {
+                const void *field;
+                size_t n, cap;
+        } caps[32];
+        size_t n_caps;
+        Hashmap *wanted_seen, *thresholds_seen, *addresses_seen;
+        StrvBuilder seen_keys; /* the keys of the two last sets */
 } ParseCtx;
+
+static int oom(ParseCtx *c);
+
+/* The capacity (and, for a strv, the length) kept for the list at FIELD; a list that is
+ * NULL again (emptied by an empty assignment) starts over. */
+static size_t *list_capacity(ParseCtx *c, const void *field, size_t **ret_n) {
+        size_t i;
+
+        for (i = 0; i < c->n_caps; i++)
+                if (c->caps[i].field == field)
+                        break;
+        if (i == c->n_caps) {
+                if (c->n_caps >= ELEMENTSOF(c->caps))
+                        abort(); /* a list field too many: caps[] must grow with the model */
+                c->caps[c->n_caps++].field = field;
+                c->caps[i].n = c->caps[i].cap = 0;
+        }
+        if (!*(void * const *) field)
+                c->caps[i].n = c->caps[i].cap = 0;
+        if (ret_n)
+                *ret_n = &c->caps[i].n;
+        return &c->caps[i].cap;
+}
+
+/* Room for one more element of SIZE bytes in the array at *FIELD, which holds N. */
+static int list_reserve(ParseCtx *c, void *field, size_t n, size_t size) {
+        size_t *cap = list_capacity(c, field, NULL);
+
+        if (array_reserve((void **) field, cap, n, 1, size) < 0)
+                return oom(c);
+        return 0;
+}
+
+/* Appends the strings of WORDS (taken, the array freed) to the strv at *FIELD. */
+static int strv_append_words(ParseCtx *c, char ***field, char **words) {
+        size_t *n, *cap = list_capacity(c, field, &n), m = strv_length(words);
+
+        if (array_reserve((void **) field, cap, *n, m + 1, sizeof(char *)) < 0) {
+                strv_free(words);
+                return oom(c);
+        }
+        memcpy(*field + *n, words, m * sizeof(char *));
+        *n += m;
+        (*field)[*n] = NULL;
+        free(words);
+        return 0;
+}
+
+/* Has KEY been seen in *SET (made on first use)? Remembers it. 1: seen before. */
+static int seen_before(ParseCtx *c, Hashmap **set, const char *key, bool copy) {
+        const char *k = key;
+        int r;
+
+        if (!*set && !(*set = hashmap_new()))
+                return oom(c);
+        if (hashmap_get(*set, key))
+                return 1;
+        if (copy) {
+                if (strv_builder_extend(&c->seen_keys, key) < 0)
+                        return oom(c);
+                k = c->seen_keys.l[c->seen_keys.n - 1];
+        }
+        r = hashmap_put(*set, k, (void *) k);
+        if (r < 0)
+                return oom(c);
+        return 0;
+}
 
 _printf_(2, 3) static int bad(ParseCtx *c, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
@@ -197,7 +274,6 @@ static int split_colons(const char *s, char ***ret) {
 static int parse_bind(ParseCtx *c, const char *v, bool read_only) {
         _cleanup_strv_free_ char **parts = NULL;
         JailBind b = { .read_only = read_only, .recursive = true };
-        JailBind *n;
         const char *src;
         int r;
 
@@ -245,15 +321,11 @@ static int parse_bind(ParseCtx *c, const char *v, bool read_only) {
 
         b.source = strdup(src);
         b.destination = strdup(parts[1] && *parts[1] ? parts[1] : src);
-        n = realloc(c->jail->binds, sizeof(JailBind) * (c->jail->n_binds + 1));
-        if (!b.source || !b.destination || !n) {
+        if (!b.source || !b.destination || list_reserve(c, &c->jail->binds, c->jail->n_binds, sizeof(JailBind)) < 0) {
                 free(b.source);
                 free(b.destination);
-                if (n)
-                        c->jail->binds = n;
                 return oom(c);
         }
-        c->jail->binds = n;
         c->jail->binds[c->jail->n_binds++] = b;
         return 0;
 }
@@ -296,9 +368,7 @@ static int parse_word_list(ParseCtx *c, char ***field, const char *v, bool (*val
         STRV_FOREACH(w, l)
                 if (!valid(*w))
                         return bad(c, "'%s' is not a valid %s", *w, what);
-        if (strv_extend_strv(field, l) < 0)
-                return oom(c);
-        return 0;
+        return strv_append_words(c, field, TAKE_PTR(l));
 }
 
 static int parse_supplementary_groups(ParseCtx *c, const char *v) {
@@ -371,6 +441,8 @@ static int parse_cpu_quota(ParseCtx *c, const char *v) {
         }
         if (parse_permyriad(v, &p) < 0 || p == 0)
                 return bad(c, "expected a percentage above 0, such as 30%% or 150%%");
+        if (p > INT32_MAX) /* systemd reads at most 2^31-1 hundredths of a percent */
+                return bad(c, "value out of range (expected at most 21474836.47%%)");
         c->jail->cpu_quota_permyriad = p;
         return 0;
 }
@@ -443,7 +515,6 @@ static int parse_io(ParseCtx *c, IOLimitType type, const char *v) {
         _cleanup_free_ char *dev = NULL;
         unsigned maj, min;
         uint64_t value;
-        JailIOLimit *n;
         int r;
 
         if (!*v) {
@@ -467,6 +538,9 @@ static int parse_io(ParseCtx *c, IOLimitType type, const char *v) {
                 if (asprintf(&dev, "/dev/block/%u:%u", maj, min) < 0)
                         return oom(c);
         } else if (path_is_normalized_absolute(w[0])) {
+                /* '%' would be a specifier to systemd; control characters cannot reach here */
+                if (strchr(w[0], '%'))
+                        return bad(c, "device '%s' contains '%%' (not allowed in a device path)", w[0]);
                 dev = strdup(w[0]);
                 if (!dev)
                         return oom(c);
@@ -474,20 +548,18 @@ static int parse_io(ParseCtx *c, IOLimitType type, const char *v) {
                 return bad(c, "device '%s' is neither an absolute path nor MAJ:MIN", w[0]);
 
         if (type == IO_READ_IOPS || type == IO_WRITE_IOPS) {
-                if (streq(w[1], "infinity"))
-                        value = UINT64_MAX;
-                else if (parse_uint64(w[1], &value) < 0 || value == 0 || value == UINT64_MAX)
-                        return bad(c, "rate '%s' is not valid (expected a positive count of operations per second, or infinity)", w[1]);
+                r = parse_size(w[1], SIZE_ALLOW_INFINITY, &value);
+                if (r < 0 || value == 0)
+                        return bad(c, "rate '%s' is not valid (expected a positive count of operations per second, "
+                                   "with K, M, G or T if you like, or infinity)", w[1]);
         } else {
                 r = parse_size(w[1], SIZE_ALLOW_INFINITY, &value);
                 if (r < 0 || value == 0)
                         return bad(c, "rate '%s' is not valid (expected a positive number of bytes per second, a size with K, M, G or T, or infinity)", w[1]);
         }
 
-        n = realloc(c->jail->io_limits, sizeof(JailIOLimit) * (c->jail->n_io_limits + 1));
-        if (!n)
-                return oom(c);
-        c->jail->io_limits = n;
+        if (list_reserve(c, &c->jail->io_limits, c->jail->n_io_limits, sizeof(JailIOLimit)) < 0)
+                return -ENOMEM;
         c->jail->io_limits[c->jail->n_io_limits++] = (JailIOLimit) {
                 .type = type,
                 .device = TAKE_PTR(dev),
@@ -527,12 +599,12 @@ static int parse_duration_field(ParseCtx *c, usec_t *field, usec_t dflt, bool al
 
 static int parse_address(ParseCtx *c, const char *v) {
         JailAddress a;
-        JailAddress *n;
         int r;
 
         if (!*v) {
                 c->jail->addresses = mfree(c->jail->addresses);
                 c->jail->n_addresses = 0;
+                c->addresses_seen = hashmap_free(c->addresses_seen);
                 return 0;
         }
         r = parse_ip_prefix(v, &a.family, &a.address, &a.prefixlen);
@@ -548,15 +620,19 @@ static int parse_address(ParseCtx *c, const char *v) {
                         return bad(c, "not a unicast address");
         } else if (IN6_IS_ADDR_UNSPECIFIED(&a.address.in6) || IN6_IS_ADDR_MULTICAST(&a.address.in6))
                 return bad(c, "not a unicast address");
-        for (size_t i = 0; i < c->jail->n_addresses; i++)
-                if (c->jail->addresses[i].family == a.family &&
-                    memcmp(&c->jail->addresses[i].address, &a.address, sizeof(a.address)) == 0)
+        {
+                char key[8 + 2 * sizeof(a.address) + 1];
+                int k = snprintf(key, sizeof(key), "%d:", a.family);
+                for (size_t i = 0; i < (a.family == AF_INET ? 4 : 16); i++)
+                        k += snprintf(key + k, sizeof(key) - (size_t) k, "%02x", ((const uint8_t *) &a.address)[i]);
+                r = seen_before(c, &c->addresses_seen, key, true);
+                if (r < 0)
+                        return r;
+                if (r > 0)
                         return bad(c, "address given twice");
-
-        n = realloc(c->jail->addresses, sizeof(JailAddress) * (c->jail->n_addresses + 1));
-        if (!n)
-                return oom(c);
-        c->jail->addresses = n;
+        }
+        if (list_reserve(c, &c->jail->addresses, c->jail->n_addresses, sizeof(JailAddress)) < 0)
+                return -ENOMEM;
         c->jail->addresses[c->jail->n_addresses++] = a;
         c->jail->loc_address = here(c);
         return 0;
@@ -572,7 +648,6 @@ static int parse_device(ParseCtx *c, const char *v) {
 /* A hook: absolute path plus arguments; as root the file must be root's and not writable by others. */
 static int parse_hook(ParseCtx *c, JailEvent e, const char *v) {
         _cleanup_strv_free_ char **argv = NULL;
-        char ***n;
         struct stat st;
         int r;
 
@@ -603,32 +678,34 @@ static int parse_hook(ParseCtx *c, JailEvent e, const char *v) {
                         return bad(c, "hook %s is not executable", argv[0]);
         }
 
-        n = realloc(c->jail->hooks[e], sizeof(char **) * (c->jail->n_hooks[e] + 1));
-        if (!n)
-                return oom(c);
-        c->jail->hooks[e] = n;
+        if (list_reserve(c, &c->jail->hooks[e], c->jail->n_hooks[e], sizeof(char **)) < 0)
+                return -ENOMEM;
         c->jail->hooks[e][c->jail->n_hooks[e]++] = TAKE_PTR(argv);
         c->jail->loc_hooks[e] = here(c);
         return 0;
 }
 
 static int parse_usage_threshold(ParseCtx *c, const char *v) {
-        uint64_t s, *n;
+        char key[32];
+        uint64_t s;
+        int r;
 
         if (!*v) {
                 c->jail->usage_thresholds = mfree(c->jail->usage_thresholds);
                 c->jail->n_usage_thresholds = 0;
+                c->thresholds_seen = hashmap_free(c->thresholds_seen);
                 return 0;
         }
         if (parse_size(v, SIZE_ALLOW_PERCENT, &s) < 0 || s == 0)
                 return bad(c, "expected a positive size: bytes, K, M, G or T (base 1024), or N%% of physical memory");
-        for (size_t i = 0; i < c->jail->n_usage_thresholds; i++)
-                if (c->jail->usage_thresholds[i] == s)
-                        return bad(c, "threshold given twice");
-        n = realloc(c->jail->usage_thresholds, sizeof(uint64_t) * (c->jail->n_usage_thresholds + 1));
-        if (!n)
-                return oom(c);
-        c->jail->usage_thresholds = n;
+        snprintf(key, sizeof(key), "%" PRIu64, s);
+        r = seen_before(c, &c->thresholds_seen, key, true);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return bad(c, "threshold given twice");
+        if (list_reserve(c, &c->jail->usage_thresholds, c->jail->n_usage_thresholds, sizeof(uint64_t)) < 0)
+                return -ENOMEM;
         c->jail->usage_thresholds[c->jail->n_usage_thresholds++] = s;
         return 0;
 }
@@ -672,8 +749,12 @@ static int parse_wanted_by(ParseCtx *c, const char *v) {
         _cleanup_strv_free_ char **l = NULL;
         int r;
 
+        _cleanup_strv_free_ char **fresh = NULL;
+        size_t n_fresh = 0;
+
         if (!*v) {
                 c->jail->wanted_by = strv_free(c->jail->wanted_by);
+                c->wanted_seen = hashmap_free(c->wanted_seen);
                 return 0;
         }
         r = split_words(v, &l);
@@ -681,15 +762,23 @@ static int parse_wanted_by(ParseCtx *c, const char *v) {
                 return oom(c);
         if (r < 0)
                 return bad(c, "unbalanced quotes");
+        STRV_FOREACH(u, l)
+                /* the .wants directory is UNIT.wants: a file name of at most 255 bytes */
+                if (!unit_name_is_valid(*u) || strchr(*u, '/') || strlen(*u) > 255 - strlen(".wants"))
+                        return bad(c, "'%s' is not a valid unit name (expected e.g. multi-user.target, at most 249 characters)",
+                                   *u);
+        /* a unit named twice counts once */
+        fresh = calloc(strv_length(l) + 1, sizeof(char *));
+        if (!fresh)
+                return oom(c);
         STRV_FOREACH(u, l) {
-                if (!unit_name_is_valid(*u) || strchr(*u, '/'))
-                        return bad(c, "'%s' is not a valid unit name (expected e.g. multi-user.target)", *u);
-                if (strv_contains(c->jail->wanted_by, *u))
-                        continue;
-                if (strv_extend(&c->jail->wanted_by, *u) < 0)
+                r = seen_before(c, &c->wanted_seen, *u, true);
+                if (r < 0)
+                        return r;
+                if (r == 0 && !(fresh[n_fresh++] = strdup(*u)))
                         return oom(c);
         }
-        return 0;
+        return strv_append_words(c, &c->jail->wanted_by, TAKE_PTR(fresh));
 }
 
 /* One row per key; the parser receives the raw value. */
@@ -721,11 +810,20 @@ static int k_state_dir(ParseCtx *c, const char *v) { return parse_directory(c, E
 static int k_cache_dir(ParseCtx *c, const char *v) { return parse_directory(c, EXEC_DIRECTORY_CACHE, v); }
 static int k_logs_dir(ParseCtx *c, const char *v) { return parse_directory(c, EXEC_DIRECTORY_LOGS, v); }
 static int k_config_dir(ParseCtx *c, const char *v) { return parse_directory(c, EXEC_DIRECTORY_CONFIGURATION, v); }
+/* systemd refuses a zero MemoryMax= or MemoryHigh= (MemorySwapMax=0 is fine: no swap) */
+static int parse_memory_limit(ParseCtx *c, uint64_t *field, bool *field_set, JailLocation *loc, const char *v) {
+        int r = parse_memory(c, field, field_set, loc, v);
+        if (r >= 0 && *field_set && *field == 0) {
+                *field_set = false;
+                return bad(c, "value out of range (expected at least 1 byte: a limit of 0 is refused by systemd)");
+        }
+        return r;
+}
 static int k_memory_max(ParseCtx *c, const char *v) {
-        return parse_memory(c, &J->memory_max, &J->memory_max_set, &J->loc_memory_max, v);
+        return parse_memory_limit(c, &J->memory_max, &J->memory_max_set, &J->loc_memory_max, v);
 }
 static int k_memory_high(ParseCtx *c, const char *v) {
-        return parse_memory(c, &J->memory_high, &J->memory_high_set, &J->loc_memory_high, v);
+        return parse_memory_limit(c, &J->memory_high, &J->memory_high_set, &J->loc_memory_high, v);
 }
 static int k_memory_swap_max(ParseCtx *c, const char *v) {
         return parse_memory(c, &J->memory_swap_max, &J->memory_swap_max_set, NULL, v);
@@ -859,10 +957,27 @@ static char *reader(char *str, int num, void *stream) {
                 str[0] = 0;
                 return str;
         }
+        /* a line ends with "\n" or "\r\n"; any other control character is refused, so that no
+         * value can carry one into a unit file, a terminal or a log */
+        if (n > 0 && line[n - 1] == '\r')
+                line[--n] = 0;
+        for (ssize_t i = 0; i < n; i++)
+                if (((unsigned char) line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f) {
+                        (void) diag_add(c->diags, c->path, c->line,
+                                        "line contains the control character 0x%02x (only tabs and spaces may separate words)",
+                                        (unsigned) (unsigned char) line[i]);
+                        str[0] = 0;
+                        return str;
+                }
+        if (!utf8_is_valid(line)) {
+                (void) diag_add(c->diags, c->path, c->line, "line is not valid UTF-8");
+                str[0] = 0;
+                return str;
+        }
         s = line + strspn(line, " \t");
         len = strlen(s);
-        /* trailing whitespace is stripped by inih; strip here too for the checks below */
-        for (e = s + len; e > s && strchr(" \t\r", e[-1]); e--)
+        /* trailing spaces and tabs are stripped by inih; strip here too for the checks below */
+        for (e = s + len; e > s && strchr(" \t", e[-1]); e--)
                 ;
         *e = 0;
         len = (size_t) (e - s);
@@ -937,7 +1052,9 @@ static int parse_one_file(ParseCtx *c, const char *path) {
         size_t before = c->diags->n, size = 0;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* never blocks: a FIFO or a device in the search path must not hang the boot; its
+         * type is checked on the fd before anything is read */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return diag_add(c->diags, path, 0, "cannot open: %s", strerror(errno));
         if (fstat(fd, &st) < 0)
@@ -1022,6 +1139,10 @@ static void validate(Jail *j, JailDiags *d) {
                 if (!j->memory_max_set || j->memory_max == UINT64_MAX)
                         (void) diag_add(d, j->loc_memory_grow_limit.path, j->loc_memory_grow_limit.line,
                                         "[Resources] MemoryGrowLimit= needs a finite MemoryMax= to grow from");
+                else if (!j->memory_high_set && j->memory_max / 10 * 9 == 0)
+                        (void) diag_add(d, j->loc_memory_max.path, j->loc_memory_max.line,
+                                        "[Resources] MemoryMax=%" PRIu64 " is too small for elastic memory: its MemoryHigh= "
+                                        "(90%%) would be 0, which systemd refuses", j->memory_max);
                 else if (j->memory_grow_limit <= j->memory_max)
                         (void) diag_add(d, j->loc_memory_grow_limit.path, j->loc_memory_grow_limit.line,
                                         "[Resources] MemoryGrowLimit=%" PRIu64 " must be above MemoryMax=%" PRIu64,
@@ -1074,8 +1195,14 @@ int jail_load_files(const char *name, const char *path, char * const *dropins, u
         STRV_FOREACH(f, j->files) {
                 r = parse_one_file(&c, *f);
                 if (r == -ENOMEM)
-                        return r;
+                        break;
         }
+        hashmap_free(c.wanted_seen);
+        hashmap_free(c.thresholds_seen);
+        hashmap_free(c.addresses_seen);
+        strv_free(c.seen_keys.l);
+        if (r == -ENOMEM)
+                return r;
         if (diags->n == before)
                 validate(j, diags);
         if (diags->n > before)

@@ -41,23 +41,28 @@ int parse_uint64(const char *s, uint64_t *ret) {
         return 0;
 }
 
-/* Reads "123" or "123.456" into an integer part and a fraction scaled to 10^9. */
-static int parse_decimal(const char **p, uint64_t *ret_int, uint64_t *ret_frac_nano) {
+/* Reads "123" or "123.456" into an integer part and a fraction scaled to 10^9. More than
+ * MAX_DECIMALS digits after the point is an error (never a digit silently dropped). */
+static int parse_decimal(const char **p, unsigned max_decimals, uint64_t *ret_int, uint64_t *ret_frac_nano) {
         const char *s = *p;
         uint64_t v = 0, frac = 0, scale = 100000000;
+        unsigned digits = 0;
 
         if (!isdigit((unsigned char) *s))
                 return -EINVAL;
         for (; isdigit((unsigned char) *s); s++) {
-                if (v > (UINT64_MAX - 9) / 10)
+                uint64_t d = (uint64_t) (*s - '0');
+                if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
                         return -ERANGE;
-                v = v * 10 + (uint64_t) (*s - '0');
+                v = v * 10 + d;
         }
         if (*s == '.') {
                 s++;
                 if (!isdigit((unsigned char) *s))
                         return -EINVAL;
                 for (; isdigit((unsigned char) *s); s++) {
+                        if (++digits > max_decimals || digits > 9)
+                                return -EINVAL;
                         frac += (uint64_t) (*s - '0') * scale;
                         scale /= 10;
                 }
@@ -120,15 +125,15 @@ int parse_size(const char *s, unsigned flags, uint64_t *ret) {
                 return 0;
         }
 
-        r = parse_decimal(&p, &v, &frac);
+        r = parse_decimal(&p, 9, &v, &frac);
         if (r < 0)
                 return r;
 
         if (*p == '%') {
                 uint64_t permyriad, mem;
 
-                if (!(flags & SIZE_ALLOW_PERCENT) || p[1])
-                        return -EINVAL;
+                if (!(flags & SIZE_ALLOW_PERCENT) || p[1] || frac % 10000000 != 0)
+                        return -EINVAL; /* a percentage has two decimals at most */
                 r = scale_decimal(v, frac, 10000 / 100, &permyriad);
                 if (r < 0)
                         return r;
@@ -197,7 +202,7 @@ int parse_duration(const char *s, usec_t *ret) {
                 if (!*p)
                         break;
 
-                r = parse_decimal(&p, &v, &frac);
+                r = parse_decimal(&p, 9, &v, &frac);
                 if (r < 0)
                         return r;
                 p += strspn(p, " \t");
@@ -221,7 +226,8 @@ int parse_duration(const char *s, usec_t *ret) {
                         if (r < 0)
                                 return r;
                 }
-                if (total > USEC_INFINITY - 1 - part)
+                /* the sum stays below infinity, whatever the part (2^64-1 µs included) */
+                if (part >= USEC_INFINITY - total)
                         return -ERANGE;
                 total += part;
                 any = true;
@@ -238,12 +244,10 @@ int parse_permyriad(const char *s, uint64_t *ret) {
         uint64_t v, frac, r_val;
         int r;
 
-        r = parse_decimal(&p, &v, &frac);
+        r = parse_decimal(&p, 2, &v, &frac);
         if (r < 0)
                 return r;
         if (!streq(p, "%"))
-                return -EINVAL;
-        if (frac % 10000000 != 0) /* more than two decimals */
                 return -EINVAL;
         r = scale_decimal(v, frac, 100, &r_val);
         if (r < 0)
@@ -253,15 +257,15 @@ int parse_permyriad(const char *s, uint64_t *ret) {
 }
 
 int split_words(const char *s, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
         _cleanup_free_ char *buf = malloc(strlen(s) + 1);
+        StrvBuilder b = {};
         const char *p = s;
-        int r;
+        int r = 0;
 
         if (!buf)
                 return -ENOMEM;
 
-        for (;;) {
+        while (r == 0) {
                 char *o = buf, quote = 0;
 
                 p += strspn(p, " \t\n");
@@ -284,26 +288,32 @@ int split_words(const char *s, char ***ret) {
                         } else if (*p == '\'' || *p == '"')
                                 quote = *p;
                         else if (*p == '\\') {
-                                if (!p[1])
-                                        return -EINVAL; /* trailing backslash */
+                                if (!p[1]) {
+                                        r = -EINVAL; /* trailing backslash */
+                                        break;
+                                }
                                 *o++ = *++p;
                         } else if (strchr(" \t\n", *p))
                                 break;
                         else
                                 *o++ = *p;
                 }
-                if (quote)
-                        return -EINVAL; /* unbalanced quote */
-                *o = 0;
-                r = strv_extend(&l, buf);
                 if (r < 0)
-                        return r;
+                        break;
+                if (quote) {
+                        r = -EINVAL; /* unbalanced quote */
+                        break;
+                }
+                *o = 0;
+                r = strv_builder_extend(&b, buf);
         }
-
-        r = strv_ensure(&l);
-        if (r < 0)
+        if (r == 0)
+                r = strv_ensure(&b.l);
+        if (r < 0) {
+                strv_free(b.l);
                 return r;
-        *ret = TAKE_PTR(l);
+        }
+        *ret = b.l;
         return 0;
 }
 
@@ -401,6 +411,65 @@ bool unit_name_is_valid(const char *s) {
                 if (!isalnum((unsigned char) *c) && !strchr(":-_.\\@", *c))
                         return false;
         return true;
+}
+
+/* The length of the UTF-8 sequence at S, or 0 when it is not a valid one. */
+static size_t utf8_sequence(const unsigned char *s) {
+        uint32_t cp;
+        size_t n;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                n = 2, cp = s[0] & 0x1f;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef)
+                n = 3, cp = s[0] & 0x0f;
+        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+                n = 4, cp = s[0] & 0x07;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
+
+bool utf8_is_valid(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p;) {
+                size_t n = utf8_sequence(p);
+                if (n == 0)
+                        return false;
+                p += n;
+        }
+        return true;
+}
+
+char *escape_for_display(const char *s) {
+        size_t len = strlen(s);
+        char *out = malloc(len * 4 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (const unsigned char *p = (const unsigned char *) s; *p;) {
+                size_t n = utf8_sequence(p);
+                if (n == 1 && (*p < 0x20 || *p == 0x7f)) {
+                        o += sprintf(o, "\\x%02x", *p);
+                        p++;
+                } else if (n == 0) {
+                        o += sprintf(o, "\\x%02x", *p);
+                        p++;
+                } else {
+                        memcpy(o, p, n);
+                        o += n;
+                        p += n;
+                }
+        }
+        *o = 0;
+        return out;
 }
 
 bool exec_directory_name_is_valid(const char *s) {

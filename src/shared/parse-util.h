@@ -34,6 +34,12 @@ bool path_is_absolute(const char *p);
 /* Absolute, no "." or ".." component, no "//", no trailing slash (except "/"). */
 bool path_is_normalized_absolute(const char *p);
 
+/* Well-formed UTF-8: no overlong form, no surrogate, nothing above U+10FFFF. */
+bool utf8_is_valid(const char *s);
+/* S with every control character and byte of invalid UTF-8 written as \xNN: safe to print
+ * on a terminal or into a log. NULL on ENOMEM. */
+char *escape_for_display(const char *s);
+
 bool jail_name_is_valid(const char *s);
 bool user_group_name_is_valid(const char *s);
 bool ifname_is_valid(const char *s);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "strv.h"
@@ -50,6 +51,47 @@ int strv_extend_strv(char ***a, char * const *b) {
                         return r;
         }
         return 0;
+}
+
+int array_reserve(void **array, size_t *cap, size_t n_in_use, size_t n_more, size_t size) {
+        size_t need, new_cap;
+        void *n;
+
+        if (n_more > SIZE_MAX - n_in_use)
+                return -ENOMEM;
+        need = n_in_use + n_more;
+        if (need <= *cap)
+                return 0;
+        new_cap = *cap > 0 ? *cap : 8;
+        while (new_cap < need) {
+                if (new_cap > SIZE_MAX / 2)
+                        return -ENOMEM;
+                new_cap *= 2;
+        }
+        if (new_cap > SIZE_MAX / size)
+                return -ENOMEM;
+        n = realloc(*array, new_cap * size);
+        if (!n)
+                return -ENOMEM;
+        *array = n;
+        *cap = new_cap;
+        return 0;
+}
+
+int strv_builder_consume(StrvBuilder *b, char *value) {
+        if (!value)
+                return -ENOMEM;
+        if (array_reserve((void **) &b->l, &b->cap, b->n, 2, sizeof(char *)) < 0) {
+                free(value);
+                return -ENOMEM;
+        }
+        b->l[b->n++] = value;
+        b->l[b->n] = NULL;
+        return 0;
+}
+
+int strv_builder_extend(StrvBuilder *b, const char *value) {
+        return strv_builder_consume(b, strdup(value));
 }
 
 char **strv_copy(char * const *l) {

@@ -26,3 +26,17 @@ char *strv_join(char * const *l, const char *sep);
 void strv_sort(char **l);
 
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
+
+/* Appending many strings in linear time: the list, its length and its capacity kept
+ * together while it is built. The list stays NULL-terminated, a strv at every step. */
+typedef struct StrvBuilder {
+        char **l;
+        size_t n, cap;
+} StrvBuilder;
+
+/* Takes VALUE (frees it on failure). */
+int strv_builder_consume(StrvBuilder *b, char *value);
+int strv_builder_extend(StrvBuilder *b, const char *value);
+
+/* Room for N more elements in an array of *N_IN_USE of SIZE bytes with capacity *CAP. */
+int array_reserve(void **array, size_t *cap, size_t n_in_use, size_t n_more, size_t size);

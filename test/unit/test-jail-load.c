@@ -332,7 +332,31 @@ static void test_bad_values(void) {
         check("[Resources]\nIOReadBandwidthMax=sda 1M", "neither an absolute path nor MAJ:MIN");
         check("[Resources]\nIOWriteBandwidthMax=8:0 fast", "rate 'fast' is not valid");
         check("[Resources]\nIOReadIOPSMax=8:0 0", "rate '0' is not valid");
-        check("[Resources]\nIOReadIOPSMax=8:0 1K", "count of operations per second");
+        check("[Resources]\nIOReadIOPSMax=8:0 1K", NULL); /* the size suffixes, as the man page says */
+        check("[Resources]\nCPUQuota=21474836.47%", NULL);
+        check("[Resources]\nCPUQuota=21474836.48%", "value out of range (expected at most 21474836.47%)");
+        check("[Resources]\nMemoryMax=0", "a limit of 0 is refused by systemd");
+        check("[Resources]\nMemoryHigh=0%", "a limit of 0 is refused by systemd");
+        check("[Resources]\nMemorySwapMax=0", NULL);
+        check("[Resources]\nMemoryMax=100.009%", "[Resources] MemoryMax=100.009%: expected bytes");
+        check("[Resources]\nMemoryMax=9\nMemoryGrowStep=1\nMemoryGrowLimit=100", "is too small for elastic memory");
+        check("[Resources]\nMemoryMax=10\nMemoryGrowStep=1\nMemoryGrowLimit=100", NULL);
+        check("[Resources]\nIOReadBandwidthMax=/dev/100% 1M", "contains '%'");
+        check("[Resources]\nIOReadBandwidthMax=\"/srv/my data\" 1M", NULL);
+        check("[Events]\nHookTimeoutSec=2us 18446744073709.551615s", "expected a time span");
+        check("[Resources]\nMemoryGrowIntervalSec=18446744073709551615us", "expected a time span");
+        check("[Events]\nPressureThreshold=some 1us 18446744073709551615us", "PressureThreshold");
+        check("[Install]\nWantedBy=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.target",
+              "at most 249 characters");
+        check("[Install]\nWantedBy=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.target", NULL);
+        check("Exec=/bin/echo \"a\rExecStartPre=/bin/touch /tmp/p\"", "control character 0x0d");
+        check("Environment=A=\f", "control character 0x0c");
+        check("Environment=A=\x1b[2J", "control character 0x1b");
+        check("Environment=A=\xff\xfe", "not valid UTF-8");
+        check("Environment=A=\xc3\xa9t\xc3\xa9", NULL);
+        check("[Network]\nDevice=eth0\nAddress=2001:db8::30\nAddress=2001:db8::31", NULL);
+        check("[Network]\nDevice=eth0\nAddress=2001:db8::30/64\nAddress=2001:db8::30/128", "address given twice");
+        check("[Network]\nDevice=eth0\nAddress=192.0.2.1\nAddress=192.0.2.2\nAddress=192.0.2.1/24", "address given twice");
         check("[Resources]\nIOWriteIOPSMax=8:x 10", "neither an absolute path nor MAJ:MIN");
         check("[Resources]\nMemoryGrowStep=0", "positive size");
         check("[Resources]\nMemoryGrowLimit=infinity", "positive size");

@@ -40,6 +40,19 @@ static void test_size(void) {
                 { "101%", SIZE_ALLOW_PERCENT, -ERANGE, 0 },
                 { "50%", 0, -EINVAL, 0 },
                 { "50%x", SIZE_ALLOW_PERCENT, -EINVAL, 0 },
+                /* the boundaries: 2^64-1 is "infinity", so the largest size is one below */
+                { "18446744073709551615", 0, -ERANGE, 0 },
+                { "18446744073709551614", 0, 0, UINT64_MAX - 1 },
+                { "18446744073709551616", 0, -ERANGE, 0 },
+                { "9223372036854775808", 0, 0, UINT64_C(1) << 63 },
+                { "8E", 0, 0, UINT64_C(1) << 63 },
+                { "15.999999999E", 0, 0, UINT64_C(18446744072556630111) },
+                { "1.0000000001K", 0, -EINVAL, 0 },
+                { "100.00%", SIZE_ALLOW_PERCENT, 0, UINT64_C(8) << 30 },
+                { "100.009%", SIZE_ALLOW_PERCENT, -EINVAL, 0 },
+                { "100.01%", SIZE_ALLOW_PERCENT, -ERANGE, 0 },
+                { "0.01%", SIZE_ALLOW_PERCENT, 0, UINT64_C(858993) },
+                { "0%", SIZE_ALLOW_PERCENT, 0, 0 },
         };
 
         setenv("VIRTUALING_PHYSICAL_MEMORY", "8589934592", 1);
@@ -75,6 +88,19 @@ static void test_duration(void) {
                 { "s", -EINVAL, 0 },
                 { "1s 5", -EINVAL, 0 },
                 { "-1s", -EINVAL, 0 },
+                /* the boundaries: one part of 2^64-1 units can never wrap the sum */
+                { "18446744073709551615us", -ERANGE, 0 },
+                { "18446744073709551614us", 0, UINT64_MAX - 1 },
+                { "2us 18446744073709.551615s", -ERANGE, 0 },
+                { "1us 18446744073709551614us", -ERANGE, 0 },
+                { "9223372036854775808us", 0, UINT64_C(1) << 63 },
+                { "9223372036854775808us 9223372036854775807us", -ERANGE, 0 },
+                { "9223372036854775808us 9223372036854775806us", 0, UINT64_MAX - 1 },
+                { "584542y", 0, UINT64_C(18446742619200000000) },
+                { "584543y", -ERANGE, 0 },
+                { "18446744073709551616us", -ERANGE, 0 },
+                { "1.0000000001s", -EINVAL, 0 },
+                { "0.000001s", 0, 1 },
         };
 
         for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
