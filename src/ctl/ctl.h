@@ -16,15 +16,15 @@ enum {
 /* Prints why NAME could not be located and returns the exit status for it. */
 int complain_locate(const char *name, int r);
 
-/* A command's options, before or after its arguments: --json where ret_json is given,
- * --no-legend where ret_no_legend is. Returns the index of the first argument that is
- * not an option (argv is permuted), or -EXIT_USAGE after saying what is wrong. */
 /* Loads NAME (from the search path) or FILE (an argument containing '/' or ending in .conf:
  * its name from the file name, drop-ins from NAME.conf.d/ beside it), printing every problem
  * as verify does. Returns EXIT_OK and the jail in *ret (when ret is not NULL), or the exit
  * status for the failure. */
 int load_jail_arg(const char *arg, Jail **ret);
 
+/* A command's options, before or after its arguments: --json where ret_json is given,
+ * --no-legend where ret_no_legend is. Returns the index of the first argument that is
+ * not an option (argv is permuted), or -EXIT_USAGE after saying what is wrong. */
 int parse_verb_options(int argc, char *argv[], bool *ret_json, bool *ret_no_legend);
 
 int verb_list(int argc, char *argv[]);
@@ -32,3 +32,4 @@ int verb_status(int argc, char *argv[]);
 int verb_monitor(int argc, char *argv[]);
 int verb_set_memory(int argc, char *argv[]);
 int verb_run(int argc, char *argv[]);
+int verb_properties(int argc, char *argv[]);

@@ -8,6 +8,7 @@
 
 #include "bus-util.h"
 #include "ctl.h"
+#include "log.h"
 #include "strv.h"
 #include "table.h"
 
@@ -107,7 +108,7 @@ static int collect(Rows *rows, bool *ret_watcher) {
         if (r >= 0)
                 r = jail_index_scan(dirs, &idx);
         if (r < 0) {
-                fprintf(stderr, "Failed to enumerate jails: %s\n", strerror(-r));
+                log_error("Failed to enumerate jails: %s", strerror(-r));
                 return r;
         }
 
@@ -289,12 +290,12 @@ int verb_list(int argc, char *argv[]) {
         if (k < 0)
                 return -k;
         if (k < argc) {
-                fprintf(stderr, "list: unexpected argument '%s'.\n", argv[k]);
+                log_error("list: unexpected argument '%s'.", argv[k]);
                 return EXIT_USAGE;
         }
         r = collect(&rows, &have_watcher);
         if (r == -ENOMEM)
-                fprintf(stderr, "Out of memory.\n");
+                log_error("Out of memory.");
         if (r < 0)
                 return EXIT_FAILED;
         if (json)
@@ -302,7 +303,7 @@ int verb_list(int argc, char *argv[]) {
         else {
                 r = print_table(&rows, !no_legend, have_watcher);
                 if (r < 0) {
-                        fprintf(stderr, "Failed to print the list: %s\n", strerror(-r));
+                        log_error("Failed to print the list: %s", strerror(-r));
                         return EXIT_FAILED;
                 }
         }

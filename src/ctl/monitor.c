@@ -12,6 +12,7 @@
 
 #include "bus-util.h"
 #include "ctl.h"
+#include "log.h"
 #include "table.h"
 
 typedef struct Monitor {
@@ -195,7 +196,7 @@ int verb_monitor(int argc, char *argv[]) {
         if (k < 0)
                 return -k;
         if (argc - k > 1) {
-                fprintf(stderr, "monitor: expected at most one jail name.\n");
+                log_error("monitor: expected at most one jail name.");
                 return EXIT_USAGE;
         }
         if (argc - k == 1) {
@@ -209,7 +210,7 @@ int verb_monitor(int argc, char *argv[]) {
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
-                fprintf(stderr, "Failed to block signals: %m\n");
+                log_error("Failed to block signals: %m");
                 return EXIT_FAILED;
         }
         r = sd_event_default(&m.event);
@@ -218,17 +219,17 @@ int verb_monitor(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_event_add_signal(m.event, NULL, SIGTERM, NULL, NULL);
         if (r < 0) {
-                fprintf(stderr, "Failed to set up the event loop: %s\n", strerror(-r));
+                log_error("Failed to set up the event loop: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         r = bus_open(&m.bus);
         if (r < 0) {
-                fprintf(stderr, "Failed to connect to the system bus: %s\n", strerror(-r));
+                log_error("Failed to connect to the system bus: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         r = add_matches(&m, name);
         if (r < 0) {
-                fprintf(stderr, "Failed to subscribe to the watcher's signals: %s\n", strerror(-r));
+                log_error("Failed to subscribe to the watcher's signals: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         /* a lost bus ends the loop with a failure */
@@ -236,18 +237,18 @@ int verb_monitor(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_bus_attach_event(m.bus, m.event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
-                fprintf(stderr, "Failed to attach the bus to the event loop: %s\n", strerror(-r));
+                log_error("Failed to attach the bus to the event loop: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         if (isatty(STDERR_FILENO))
-                fprintf(stderr, "Monitoring %s%s; press Ctrl-C to stop.\n", name ? "jail " : "every jail",
-                        name ?: "");
+                log_error("Monitoring %s%s; press Ctrl-C to stop.", name ? "jail " : "every jail",
+                          name ?: "");
         r = sd_event_loop(m.event);
         if (r < 0) {
-                fprintf(stderr, "Event loop failed: %s\n", strerror(-r));
+                log_error("Event loop failed: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         if (r != 0 && !m.write_failed)
-                fprintf(stderr, "Lost the connection to the bus.\n");
+                log_error("Lost the connection to the bus.");
         return r == 0 ? EXIT_OK : EXIT_FAILED;
 }

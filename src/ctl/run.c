@@ -18,6 +18,7 @@
 #include "address.h"
 #include "bus-util.h"
 #include "ctl.h"
+#include "log.h"
 #include "helper.h"
 #include "jail-dirs.h"
 #include "jail-exec.h"
@@ -31,21 +32,6 @@
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 
 static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-
-/* jail_exec() and address_up()/address_down() report through this, as in virtualing-helper. */
-int helper_fail(int status, const char *step, const char *path, int err) {
-        if (err < 0)
-                err = -err;
-        if (path && err)
-                fprintf(stderr, "%s: %s %s: %s\n", program_invocation_short_name, step, path, strerror(err));
-        else if (path)
-                fprintf(stderr, "%s: %s %s\n", program_invocation_short_name, step, path);
-        else if (err)
-                fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, step, strerror(err));
-        else
-                fprintf(stderr, "%s: %s\n", program_invocation_short_name, step);
-        return status;
-}
 
 typedef struct Run {
         const Jail *jail;
@@ -93,8 +79,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         /* The command leads its own session (the helper made it): its group is what the
          * terminal would have signalled. Before setsid() there is no such group yet. */
         if (kill(-run->child, sig) < 0 && kill(run->child, sig) < 0 && errno != ESRCH)
-                fprintf(stderr, "%s: forwarding signal %s to the jailed command: %m\n", program_invocation_short_name,
-                        strsignal(sig));
+                log_error("%s: forwarding signal %s to the jailed command: %m", program_invocation_short_name,
+                          strsignal(sig));
         return 0;
 }
 
@@ -151,12 +137,12 @@ static int start_scope(Run *run, sd_bus *bus, sd_bus_slot **ret_slot) {
         r = sd_bus_match_signal(bus, ret_slot, SYSTEMD_SERVICE, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
                                 on_job_removed, run);
         if (r < 0) {
-                fprintf(stderr, "Failed to watch systemd's JobRemoved signal: %s\n", strerror(-r));
+                log_error("Failed to watch systemd's JobRemoved signal: %s", strerror(-r));
                 return r;
         }
         r = sd_bus_call_method(bus, SYSTEMD_SERVICE, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", &error, NULL, NULL);
         if (r < 0) {
-                fprintf(stderr, "Failed to subscribe to systemd's signals: %s\n", bus_error_text(&error, r));
+                log_error("Failed to subscribe to systemd's signals: %s", bus_error_text(&error, r));
                 return r;
         }
 
@@ -181,21 +167,21 @@ static int start_scope(Run *run, sd_bus *bus, sd_bus_slot **ret_slot) {
         if (r >= 0)
                 r = sd_bus_message_append(m, "a(sa(sv))", 0);
         if (r < 0) {
-                fprintf(stderr, "Failed to build the request for %s: %s\n", run->unit, strerror(-r));
+                log_error("Failed to build the request for %s: %s", run->unit, strerror(-r));
                 return r;
         }
         r = sd_bus_call(bus, m, 0, &error, &reply);
         if (r < 0) {
                 if (sd_bus_error_is_set(&error))
-                        fprintf(stderr, "systemd refused to start %s: %s (%s)\n", run->unit,
-                                bus_error_text(&error, r), error.name);
+                        log_error("systemd refused to start %s: %s (%s)", run->unit,
+                                  bus_error_text(&error, r), error.name);
                 else
-                        fprintf(stderr, "Failed to ask systemd to start %s: %s\n", run->unit, strerror(-r));
+                        log_error("Failed to ask systemd to start %s: %s", run->unit, strerror(-r));
                 return r;
         }
         r = sd_bus_message_read(reply, "o", &job);
         if (r < 0) {
-                fprintf(stderr, "Failed to parse systemd's reply to StartTransientUnit: %s\n", strerror(-r));
+                log_error("Failed to parse systemd's reply to StartTransientUnit: %s", strerror(-r));
                 return r;
         }
         run->job = strdup(job);
@@ -232,7 +218,7 @@ static void stop_scope(Run *run, sd_bus *bus, sd_event *e) {
                         return;
         }
         if (!run->job_result)
-                fprintf(stderr, "Timed out waiting for systemd to stop %s.\n", run->unit);
+                log_error("Timed out waiting for systemd to stop %s.", run->unit);
 }
 
 /* Runs the loop until the start job ends, the child dies, a signal arrives or the time is up. */
@@ -249,28 +235,28 @@ static int wait_for_job(Run *run, sd_event *e) {
                 if (r < 0)
                         return r;
                 if (now >= deadline) {
-                        fprintf(stderr, "Timed out after %llu s waiting for systemd to start %s.\n",
-                                (unsigned long long) (JOB_TIMEOUT_USEC / USEC_PER_SEC), run->unit);
+                        log_error("Timed out after %llu s waiting for systemd to start %s.",
+                                  (unsigned long long) (JOB_TIMEOUT_USEC / USEC_PER_SEC), run->unit);
                         return -ETIMEDOUT;
                 }
                 r = sd_event_run(e, deadline - now);
                 if (r < 0) {
-                        fprintf(stderr, "Failed to wait for systemd: %s\n", strerror(-r));
+                        log_error("Failed to wait for systemd: %s", strerror(-r));
                         return r;
                 }
         }
         if (run->setup_signal != 0) {
-                fprintf(stderr, "Interrupted by SIG%s while starting %s.\n", sigabbrev_np(run->setup_signal),
-                        run->unit);
+                log_error("Interrupted by SIG%s while starting %s.", sigabbrev_np(run->setup_signal),
+                          run->unit);
                 return -EINTR;
         }
         if (!run->job_result) {
-                fprintf(stderr, "The process waiting to become the jail died before %s started.\n", run->unit);
+                log_error("The process waiting to become the jail died before %s started.", run->unit);
                 return -ECHILD;
         }
         if (!streq(run->job_result, "done")) {
-                fprintf(stderr, "systemd's job to start %s ended with result '%s'; see 'systemctl status %s' and "
-                        "'journalctl -u %s'.\n", run->unit, run->job_result, run->unit, run->unit);
+                log_error("systemd's job to start %s ended with result '%s'; see 'systemctl status %s' and "
+                          "'journalctl -u %s'.", run->unit, run->job_result, run->unit, run->unit);
                 return -EIO;
         }
         return 0;
@@ -292,12 +278,12 @@ int verb_run(int argc, char *argv[]) {
         if (k < 0)
                 return -k;
         if (argc - k != 1) {
-                fprintf(stderr, "run: expected one jail name or file.\n");
+                log_error("run: expected one jail name or file.");
                 return EXIT_USAGE;
         }
         if (geteuid() != 0) {
-                fprintf(stderr, "run: only root may run a jail (it creates a systemd scope, mounts the jail's tree "
-                        "and adds addresses).\n");
+                log_error("run: only root may run a jail (it creates a systemd scope, mounts the jail's tree "
+                          "and adds addresses).");
                 return EXIT_FAILED;
         }
 
@@ -305,20 +291,20 @@ int verb_run(int argc, char *argv[]) {
         if (r != EXIT_OK)
                 return r;
         if (asprintf(&unit, "virtualing-%s.scope", j->name) < 0) {
-                fprintf(stderr, "Out of memory.\n");
+                log_error("Out of memory.");
                 return EXIT_FAILED;
         }
         run.jail = j;
         run.unit = unit;
 
         if (pipe2(fds, O_CLOEXEC) < 0) {
-                fprintf(stderr, "Failed to create a pipe: %m\n");
+                log_error("Failed to create a pipe: %m");
                 return EXIT_FAILED;
         }
         go_read = fds[0];
         go_write = fds[1];
         if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
-                fprintf(stderr, "Failed to create a pipe: %m\n");
+                log_error("Failed to create a pipe: %m");
                 return EXIT_FAILED;
         }
         handover_read = fds[0];
@@ -331,14 +317,14 @@ int verb_run(int argc, char *argv[]) {
                 sigaddset(&mask, forwarded_signals[i]);
         sigaddset(&mask, SIGCHLD);
         if (sigprocmask(SIG_BLOCK, &mask, &saved_mask) < 0) {
-                fprintf(stderr, "Failed to block signals: %m\n");
+                log_error("Failed to block signals: %m");
                 return EXIT_FAILED;
         }
 
         fflush(NULL);
         run.child = fork();
         if (run.child < 0) {
-                fprintf(stderr, "Failed to fork: %m\n");
+                log_error("Failed to fork: %m");
                 (void) sigprocmask(SIG_SETMASK, &saved_mask, NULL);
                 return EXIT_FAILED;
         }
@@ -356,17 +342,17 @@ int verb_run(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_event_add_child(event, NULL, run.child, WEXITED, on_child, &run);
         if (r < 0) {
-                fprintf(stderr, "Failed to set up the event loop: %s\n", strerror(-r));
+                log_error("Failed to set up the event loop: %s", strerror(-r));
                 goto finish;
         }
         r = bus_open(&bus);
         if (r < 0) {
-                fprintf(stderr, "Failed to connect to the system bus: %s\n", strerror(-r));
+                log_error("Failed to connect to the system bus: %s", strerror(-r));
                 goto finish;
         }
         r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
-                fprintf(stderr, "Failed to attach the bus to the event loop: %s\n", strerror(-r));
+                log_error("Failed to attach the bus to the event loop: %s", strerror(-r));
                 goto finish;
         }
 
@@ -381,7 +367,7 @@ int verb_run(int argc, char *argv[]) {
                 addresses_up = true; /* a partial failure undoes itself; down is idempotent anyway */
                 r = address_up(j);
                 if (r != 0) {
-                        fprintf(stderr, "Failed to add the addresses of jail %s.\n", j->name);
+                        log_error("Failed to add the addresses of jail %s.", j->name);
                         goto finish;
                 }
         }
@@ -389,7 +375,7 @@ int verb_run(int argc, char *argv[]) {
         /* the go-ahead; a signal that came meanwhile is forwarded by the loop below */
         run.forwarding = true;
         if (write(go_write, "x", 1) != 1) {
-                fprintf(stderr, "Failed to start the jail's process: %m\n");
+                log_error("Failed to start the jail's process: %m");
                 goto finish;
         }
         go_write = safe_close(go_write);
@@ -401,7 +387,7 @@ int verb_run(int argc, char *argv[]) {
                         r = sd_event_run(event, UINT64_MAX);
                         if (r < 0) {
                                 /* without the loop we can still wait: signals stay blocked */
-                                fprintf(stderr, "Failed to wait for the jail: %s\n", strerror(-r));
+                                log_error("Failed to wait for the jail: %s", strerror(-r));
                                 while (waitpid(run.child, NULL, 0) < 0 && errno == EINTR)
                                         ;
                                 run.child_exited = true;
@@ -416,7 +402,7 @@ int verb_run(int argc, char *argv[]) {
                 run.child_exited = false;
                 r = sd_event_add_child(event, NULL, run.child, WEXITED, on_child, &run);
                 if (r < 0) {
-                        fprintf(stderr, "Failed to watch the jailed command: %s\n", strerror(-r));
+                        log_error("Failed to watch the jailed command: %s", strerror(-r));
                         goto finish;
                 }
         }

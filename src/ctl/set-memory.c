@@ -6,6 +6,7 @@
 
 #include "bus-util.h"
 #include "ctl.h"
+#include "log.h"
 #include "strv.h"
 
 int verb_set_memory(int argc, char *argv[]) {
@@ -20,7 +21,7 @@ int verb_set_memory(int argc, char *argv[]) {
         if (k < 0)
                 return -k;
         if (argc - k != 2) {
-                fprintf(stderr, "set-memory: expected a jail name and a size.\n");
+                log_error("set-memory: expected a jail name and a size.");
                 return EXIT_USAGE;
         }
         name = argv[k];
@@ -28,14 +29,14 @@ int verb_set_memory(int argc, char *argv[]) {
                 return complain_locate(name, -EINVAL);
         r = parse_size(argv[k + 1], SIZE_ALLOW_INFINITY, &bytes);
         if (r < 0 || bytes == 0) {
-                fprintf(stderr, "'%s' is not a valid size: expected bytes above 0 with an optional K, M, G or T "
-                        "(base 1024), or infinity.\n", argv[k + 1]);
+                log_error("'%s' is not a valid size: expected bytes above 0 with an optional K, M, G or T "
+                          "(base 1024), or infinity.", argv[k + 1]);
                 return EXIT_USAGE;
         }
 
         r = bus_open(&bus);
         if (r < 0) {
-                fprintf(stderr, "Failed to connect to the system bus: %s\n", strerror(-r));
+                log_error("Failed to connect to the system bus: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         /* bus activation may start the watcher here: it is needed for the change */
@@ -51,21 +52,21 @@ int verb_set_memory(int argc, char *argv[]) {
                                 r = jail_locate(dirs, name, &file, &dropins);
                         if (r < 0)
                                 return complain_locate(name, r);
-                        fprintf(stderr, "Jail %s is not running: the limit of a stopped jail is its file's MemoryMax= "
-                                "(%s).\n", name, file);
+                        log_error("Jail %s is not running: the limit of a stopped jail is its file's MemoryMax= "
+                                  "(%s).", name, file);
                         return EXIT_FAILED;
                 }
                 if (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
                     sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
-                        fprintf(stderr, "The watcher (org.virtualing1) is not running.\n");
+                        log_error("The watcher (org.virtualing1) is not running.");
                         return EXIT_FAILED;
                 }
-                fprintf(stderr, "Failed to look up jail %s: %s\n", name, bus_error_text(&error, r));
+                log_error("Failed to look up jail %s: %s", name, bus_error_text(&error, r));
                 return EXIT_FAILED;
         }
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0) {
-                fprintf(stderr, "Failed to parse the watcher's reply: %s\n", strerror(-r));
+                log_error("Failed to parse the watcher's reply: %s", strerror(-r));
                 return EXIT_FAILED;
         }
 
@@ -73,12 +74,12 @@ int verb_set_memory(int argc, char *argv[]) {
                                bytes);
         if (r < 0) {
                 if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
-                        fprintf(stderr, "Access denied: only root may change memory limits.\n");
+                        log_error("Access denied: only root may change memory limits.");
                 else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT))
-                        fprintf(stderr, "Jail %s stopped.\n", name);
+                        log_error("Jail %s stopped.", name);
                 else
-                        fprintf(stderr, "Failed to set the memory limit of jail %s: %s\n", name,
-                                bus_error_text(&error, r));
+                        log_error("Failed to set the memory limit of jail %s: %s", name,
+                                  bus_error_text(&error, r));
                 return EXIT_FAILED;
         }
         return EXIT_OK;

@@ -9,6 +9,7 @@
 #include "bus-util.h"
 #include "cap-hint.h"
 #include "ctl.h"
+#include "log.h"
 #include "strv.h"
 #include "table.h"
 
@@ -227,7 +228,16 @@ static const char *off(const char *color) {
         return colors_enabled() && color ? ANSI_NORMAL : "";
 }
 
+/* S with control characters and invalid UTF-8 escaped for the terminal, kept in *BUF (the
+ * caller frees it); "?" when out of memory, never S raw. */
+static const char *esc(char **buf, const char *s) {
+        free(*buf);
+        *buf = escape_for_display(s ?: "");
+        return *buf ?: "?";
+}
+
 static void print_text(const Status *s) {
+        _cleanup_free_ char *e = NULL;
         const char *state = s->have_unit ? s->u.active_state : NULL, *color;
         char b1[FORMAT_BYTES_MAX], b2[FORMAT_BYTES_MAX], b3[FORMAT_BYTES_MAX], ts[FORMAT_TIMESTAMP_MAX];
 
@@ -237,15 +247,15 @@ static void print_text(const Status *s) {
         if (!s->configured)
                 printf("     Loaded: no jail file (an ad hoc jail)\n");
         else if (s->invalid) {
-                printf("     Loaded: %s (%sinvalid%s)\n", s->file, on(ANSI_RED), off(ANSI_RED));
+                printf("     Loaded: %s (%sinvalid%s)\n", esc(&e, s->file), on(ANSI_RED), off(ANSI_RED));
                 for (size_t i = 0; i < s->diags.n; i++) {
                         _cleanup_free_ char *d = jail_diag_format(&s->diags.items[i]);
                         printf("             %s\n", d ?: s->diags.items[i].message);
                 }
         } else
-                printf("     Loaded: %s\n", s->file);
+                printf("     Loaded: %s\n", esc(&e, s->file));
         STRV_FOREACH(d, s->dropins)
-                printf("%s %s\n", d == s->dropins ? "    Drop-In:" : "            ", *d);
+                printf("%s %s\n", d == s->dropins ? "    Drop-In:" : "            ", esc(&e, *d));
 
         printf("       Unit: %s\n", s->unit);
         if (!s->have_unit)
@@ -306,7 +316,8 @@ static void print_text(const Status *s) {
                 printf("       Caps: %s\n", caps ?: "?");
         }
         if (s->have_hint) {
-                printf("    Refused: %s%s%s\n", on(ANSI_RED), s->hint.line, off(ANSI_RED));
+                /* the daemon's own words, from the journal */
+                printf("    Refused: %s%s%s\n", on(ANSI_RED), esc(&e, s->hint.line), off(ANSI_RED));
                 if (s->hint.cap >= 0)
                         printf("       Hint: %s is not in the jail's CapabilityBoundingSet=; add it if the daemon "
                                "needs it (virtualing.conf(5), CAPABILITIES)\n", capability_to_name(s->hint.cap));
@@ -325,14 +336,14 @@ int verb_status(int argc, char *argv[]) {
         if (k < 0)
                 return -k;
         if (argc - k != 1) {
-                fprintf(stderr, "status: expected exactly one jail name.\n");
+                log_error("status: expected exactly one jail name.");
                 return EXIT_USAGE;
         }
         if (!jail_name_is_valid(argv[k]))
                 return complain_locate(argv[k], -EINVAL);
         r = gather(&s, argv[k]);
         if (r == -ENOMEM) {
-                fprintf(stderr, "Out of memory.\n");
+                log_error("Out of memory.");
                 return EXIT_FAILED;
         }
         if (r < 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "parse-util.h"
 #include "table.h"
 
 bool colors_enabled(void) {
@@ -145,7 +146,9 @@ int table_add(Table *t, const char *text, const char *color) {
                 t->cells = c;
                 t->n_alloc = n;
         }
-        s = strdup(text ?: "");
+        /* a cell may hold what a jail's daemon said (its status text): never a control
+         * character on the terminal, never bytes that are not UTF-8 */
+        s = escape_for_display(text ?: "");
         if (!s)
                 return -ENOMEM;
         t->cells[t->n_cells++] = (TableCell) { .text = s, .color = color };

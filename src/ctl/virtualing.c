@@ -13,13 +13,14 @@
 
 #include "ctl.h"
 #include "jail-init.h"
+#include "log.h"
 #include "jail-load.h"
 #include "strv.h"
 
 static void print_diags(const JailDiags *d) {
         for (size_t i = 0; i < d->n; i++) {
                 _cleanup_free_ char *s = jail_diag_format(&d->items[i]);
-                fprintf(stderr, "%s\n", s ?: d->items[i].message);
+                log_error("%s", s ?: d->items[i].message);
         }
 }
 
@@ -30,13 +31,12 @@ static bool arg_is_file(const char *a) {
 
 int complain_locate(const char *name, int r) {
         if (r == -ERFKILL) {
-                fprintf(stderr, "Jail %s is masked.\n", name);
+                log_error("Jail %s is masked.", name);
                 return EXIT_NO_JAIL;
         }
         if (r == -EINVAL) {
-                fprintf(stderr,
-                        "'%s' is not a valid jail name (1-64 characters of A-Z a-z 0-9 _ . -, not starting with . or -).\n",
-                        name);
+                log_error("'%s' is not a valid jail name (1-64 characters of A-Z a-z 0-9 _ . -, not starting with . or -).",
+                          name);
                 return EXIT_USAGE;
         }
         if (r == -ENOENT) {
@@ -44,10 +44,10 @@ int complain_locate(const char *name, int r) {
                 _cleanup_free_ char *path = NULL;
                 if (jail_search_path(&dirs) >= 0)
                         path = strv_join(dirs, ":");
-                fprintf(stderr, "No jail %s found (searched %s).\n", name, path ?: "?");
+                log_error("No jail %s found (searched %s).", name, path ?: "?");
                 return EXIT_NO_JAIL;
         }
-        fprintf(stderr, "Failed to look up jail %s: %s\n", name, strerror(-r));
+        log_error("Failed to look up jail %s: %s", name, strerror(-r));
         return EXIT_FAILED;
 }
 
@@ -85,7 +85,7 @@ int load_jail_arg(const char *arg, Jail **ret) {
         else
                 r = jail_load(arg, jail_load_flags_default(), &j, &diags);
         if (r == -ENOMEM) {
-                fprintf(stderr, "Out of memory.\n");
+                log_error("Out of memory.");
                 return EXIT_FAILED;
         }
         if (r == -EINVAL && diags.n > 0) {
@@ -121,15 +121,15 @@ static int verb_verify(int argc, char *argv[]) {
         if (r >= 0)
                 r = jail_list_names(dirs, &names);
         if (r < 0) {
-                fprintf(stderr, "Failed to enumerate jails: %s\n", strerror(-r));
+                log_error("Failed to enumerate jails: %s", strerror(-r));
                 return EXIT_FAILED;
         }
         STRV_FOREACH(n, names) {
                 int k;
 
                 if (!jail_name_is_valid(*n)) {
-                        fprintf(stderr, "%s.conf: '%s' is not a valid jail name (1-64 characters of A-Z a-z 0-9 _ . -, "
-                                "not starting with . or -)\n", *n, *n);
+                        log_error("%s.conf: '%s' is not a valid jail name (1-64 characters of A-Z a-z 0-9 _ . -, "
+                                  "not starting with . or -)", *n, *n);
                         if (ret == EXIT_OK)
                                 ret = EXIT_FAILED;
                         continue;
@@ -155,9 +155,9 @@ static int cat_file(const char *path, bool first) {
         if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
                 int r = fd < 0 || errno != 0 ? -errno : -EBADFD;
                 if (fd >= 0 && r == -EBADFD)
-                        fprintf(stderr, "Failed to open %s: not a regular file\n", shown ?: path);
+                        log_error("Failed to open %s: not a regular file", shown ?: path);
                 else
-                        fprintf(stderr, "Failed to open %s: %s\n", shown ?: path, strerror(-r));
+                        log_error("Failed to open %s: %s", shown ?: path, strerror(-r));
                 safe_close(fd);
                 return r ?: -EBADFD;
         }
@@ -176,7 +176,7 @@ static int cat_file(const char *path, bool first) {
                 printf("%s\n", l ?: "");
         }
         if (ferror(f)) {
-                fprintf(stderr, "Failed to read %s.\n", shown ?: path);
+                log_error("Failed to read %s.", shown ?: path);
                 return -EIO;
         }
         return 0;
@@ -187,7 +187,7 @@ static int verb_cat(int argc, char *argv[]) {
         int ret = EXIT_OK, r;
 
         if (argc < 2) {
-                fprintf(stderr, "cat: expected at least one jail name.\n");
+                log_error("cat: expected at least one jail name.");
                 return EXIT_USAGE;
         }
         r = jail_search_path(&dirs);
@@ -242,8 +242,8 @@ int parse_verb_options(int argc, char *argv[], bool *ret_json, bool *ret_no_lege
                         break;
                 default:
                 unknown:
-                        fprintf(stderr, "%s: unknown option '%s'; see %s %s --help.\n", argv[0], argv[optind - 1],
-                                program_invocation_short_name, argv[0]);
+                        log_error("%s: unknown option '%s'; see %s %s --help.", argv[0], argv[optind - 1],
+                                  program_invocation_short_name, argv[0]);
                         return -EXIT_USAGE;
                 }
         return optind;
@@ -259,6 +259,9 @@ static void help(void) {
                "  status NAME [--json]    Show a jail's files, state, limits, usage and events\n"
                "  cat NAME…               Show a jail's file and its drop-ins\n"
                "  verify [NAME|FILE…]     Check jail files; every jail when none is given\n"
+               "  properties NAME|FILE [--json]\n"
+               "                          Show the unit properties the jail sets, as systemd\n"
+               "                          reports them on D-Bus\n"
                "  monitor [NAME] [--json] Print the watcher's events as they happen\n"
                "  set-memory NAME SIZE    Change a running jail's MemoryMax (as root)\n"
                "  run NAME|FILE           Run a jail in the foreground as a transient scope (as root)\n"
@@ -285,19 +288,23 @@ static const struct {
         { "status", verb_status, "status NAME [--json]" },
         { "cat", verb_cat, "cat NAME…" },
         { "verify", verb_verify, "verify [NAME|FILE…]" },
+        { "properties", verb_properties, "properties NAME|FILE [--json]" },
         { "monitor", verb_monitor, "monitor [NAME] [--json]" },
         { "set-memory", verb_set_memory, "set-memory NAME SIZE" },
         { "run", verb_run, "run NAME|FILE" },
 };
 
 int main(int argc, char *argv[]) {
-        jail_init_set_title_area(argc, argv); /* for the init of "virtualing run"'s jails */
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {}
         };
         int c;
+
+        jail_init_set_title_area(argc, argv); /* for the init of "virtualing run"'s jails */
+        /* what the jail code of "virtualing run" reports reads "virtualing: …" */
+        log_setup(NULL, LOG_TARGET_CONSOLE, false);
 
         /* the character set only (for "●"): numbers and dates stay as scripts expect them */
         (void) setlocale(LC_CTYPE, "");
@@ -314,7 +321,7 @@ int main(int argc, char *argv[]) {
                 }
 
         if (optind >= argc) {
-                fprintf(stderr, "Expected a command; see %s --help.\n", program_invocation_short_name);
+                log_error("Expected a command; see %s --help.", program_invocation_short_name);
                 return EXIT_USAGE;
         }
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
@@ -328,6 +335,6 @@ int main(int argc, char *argv[]) {
                         }
                 return verbs[i].run(argc - optind, argv + optind);
         }
-        fprintf(stderr, "Unknown command '%s'; see %s --help.\n", argv[optind], program_invocation_short_name);
+        log_error("Unknown command '%s'; see %s --help.", argv[optind], program_invocation_short_name);
         return EXIT_USAGE;
 }

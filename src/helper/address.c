@@ -22,6 +22,7 @@
 
 #include "address.h"
 #include "helper.h"
+#include "log.h"
 
 const char *runtime_dir(void) {
         const char *e = getenv("VIRTUALING_RUNTIME_DIR");
@@ -294,7 +295,7 @@ static int check_not_busy(int fd, const Jail *j) {
 
         if (!if_indextoname(b.found_ifindex, ifname))
                 (void) snprintf(ifname, sizeof(ifname), "ifindex %i", b.found_ifindex);
-        fprintf(stderr, "%s: address %s already on %s\n", program_invocation_short_name, address_to_string(b.found, buf), ifname);
+        log_error("address %s already on %s", address_to_string(b.found, buf), ifname);
         return HELPER_EXIT_ADDRESS_BUSY;
 }
 
@@ -536,8 +537,7 @@ static void announce(const LinkInfo *link, const JailAddress *a) {
 
         r = a->family == AF_INET ? announce_arp(link, &a->address.in) : announce_na(link, &a->address.in6);
         if (r < 0)
-                fprintf(stderr, "%s: warning: announcing %s on %s failed, continuing: %s\n", program_invocation_short_name,
-                        address_to_string(a, buf), link->name, strerror(-r));
+                log_warning("announcing %s on %s failed, continuing: %s", address_to_string(a, buf), link->name, strerror(-r));
 }
 
 /* ---- up and down ---- */
@@ -550,8 +550,7 @@ static void address_undo(int fd, const Jail *j, size_t n, int ifindex) {
         for (size_t i = 0; i < n; i++) {
                 r = address_change(fd, RTM_DELADDR, 0, ifindex, &j->addresses[i]);
                 if (r < 0 && r != -EADDRNOTAVAIL && r != -ENODEV)
-                        fprintf(stderr, "%s: warning: removing %s again failed: %s\n", program_invocation_short_name,
-                                address_to_string(&j->addresses[i], buf), strerror(-r));
+                        log_warning("removing %s again failed: %s", address_to_string(&j->addresses[i], buf), strerror(-r));
         }
 }
 
@@ -591,12 +590,10 @@ int address_up(const Jail *j) {
                         address_undo(fd, j, i, link.ifindex);
                         /* Added by someone else since the check */
                         if (r == -EEXIST) {
-                                fprintf(stderr, "%s: address %s already on %s\n", program_invocation_short_name,
-                                        address_to_string(a, buf), link.name);
+                                log_error("address %s already on %s", address_to_string(a, buf), link.name);
                                 return HELPER_EXIT_ADDRESS_BUSY;
                         }
-                        fprintf(stderr, "%s: adding address %s to %s: %s\n", program_invocation_short_name,
-                                address_to_string(a, buf), link.name, strerror(-r));
+                        log_error("adding address %s to %s: %s", address_to_string(a, buf), link.name, strerror(-r));
                         return HELPER_EXIT_ADDRESS;
                 }
         }
@@ -646,22 +643,19 @@ int address_down(const Jail *j) {
                 if (r == -ENODEV)
                         continue; /* the interface is gone, and the address with it */
                 if (r < 0) {
-                        fprintf(stderr, "%s: looking up ifindex %i (%s): %s\n", program_invocation_short_name,
-                                e->ifindex, e->ifname, strerror(-r));
+                        log_error("looking up ifindex %i (%s): %s", e->ifindex, e->ifname, strerror(-r));
                         ret = HELPER_EXIT_ADDRESS;
                         continue;
                 }
                 /* Interface recreated under the same index: the address we added went with the old one */
                 if (!streq(link.name, e->ifname)) {
-                        fprintf(stderr, "%s: ifindex %i is now %s, not %s; leaving %s alone\n", program_invocation_short_name,
-                                e->ifindex, link.name, e->ifname, address_to_string(&e->address, buf));
+                        log_error("ifindex %i is now %s, not %s; leaving %s alone", e->ifindex, link.name, e->ifname, address_to_string(&e->address, buf));
                         continue;
                 }
 
                 r = address_change(fd, RTM_DELADDR, 0, e->ifindex, &e->address);
                 if (r < 0 && r != -EADDRNOTAVAIL && r != -ENODEV) {
-                        fprintf(stderr, "%s: removing address %s from %s: %s\n", program_invocation_short_name,
-                                address_to_string(&e->address, buf), e->ifname, strerror(-r));
+                        log_error("removing address %s from %s: %s", address_to_string(&e->address, buf), e->ifname, strerror(-r));
                         ret = HELPER_EXIT_ADDRESS;
                 }
         }

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "helper.h"
+#include "log.h"
 #include "jail-dirs.h"
 #include "jail-exec.h"
 #include "jail-identity.h"
@@ -209,8 +210,7 @@ static ssize_t recv_with_fd(int sock, void *data, size_t size, int *ret_fd) {
 static void notify_send(int fd, const char *msg) {
         int r = send_with_fd(fd, msg, strlen(msg), -EBADF);
         if (r < 0)
-                fprintf(stderr, "%s: telling systemd '%.*s': %s\n", program_invocation_short_name,
-                        (int) strcspn(msg, "\n"), msg, strerror(-r));
+                log_error("telling systemd '%.*s': %s", (int) strcspn(msg, "\n"), msg, strerror(-r));
 }
 
 /* BARRIER=1 with a pipe's write end: systemd closes it once it has read everything sent
@@ -349,10 +349,8 @@ static int build_tree(Exec *x, int proc_sock) {
         if (r == 0 && tree.untrusted && x->id.uid == 0) {
                 /* its owner controls what root would run there (ld.so.preload, the binaries):
                  * root in such a tree is the owner's root, on the host too */
-                fprintf(stderr,
-                        "%s: refusing to run as root in %s: it is not owned by root or is writable by "
-                        "others; set User= to an unprivileged user\n", program_invocation_short_name,
-                        j->root);
+                log_error("refusing to run as root in %s: it is not owned by root or is writable by "
+                          "others; set User= to an unprivileged user", j->root);
                 r = HELPER_EXIT_USER;
         }
         if (r == 0 && j->skeleton)
@@ -376,10 +374,8 @@ static int build_tree(Exec *x, int proc_sock) {
                 if (r < 0)
                         r = helper_fail(HELPER_EXIT_ROOT, "checking the ownership of the jail's files in", j->root, r);
                 else if (r > 0 && x->id.uid == 0) {
-                        fprintf(stderr,
-                                "%s: refusing to run as root in %s: %s is %s; what starts the command must be "
-                                "root's and not writable by group or others, or set User=\n",
-                                program_invocation_short_name, j->root, bad, why);
+                        log_error("refusing to run as root in %s: %s is %s; what starts the command must be "
+                                  "root's and not writable by group or others, or set User=", j->root, bad, why);
                         r = HELPER_EXIT_USER;
                 } else if (r > 0)
                         /* a set-user-ID program would load what its owner does not control */
@@ -650,8 +646,7 @@ static int run_in_pid_namespace(Exec *x, int host_mnt, int host_pid) {
                 notify_ready(x->notify_fd, command, x->j->exec[0]);
                 r = notify_barrier(x->notify_fd);
                 if (r < 0)
-                        fprintf(stderr, "%s: waiting for systemd to take the command as main process: %s\n",
-                                program_invocation_short_name, strerror(-r));
+                        log_warning("waiting for systemd to take the command as main process: %s", strerror(-r));
         } else if (x->handover_fd >= 0 && write(x->handover_fd, &command, sizeof(command)) != sizeof(command)) {
                 (void) kill(command, SIGKILL);
                 return helper_fail(HELPER_EXIT_EXEC, "passing on the command's PID", NULL, errno);
@@ -696,8 +691,7 @@ int jail_exec(const Jail *j, unsigned flags, int handover_fd) {
         if (flags & JAIL_EXEC_NOTIFY) {
                 x.notify_fd = notify_open();
                 if (x.notify_fd < 0 && x.notify_fd != -EBADF)
-                        fprintf(stderr, "%s: connecting to $NOTIFY_SOCKET: %s\n", program_invocation_short_name,
-                                strerror(-x.notify_fd));
+                        log_error("connecting to $NOTIFY_SOCKET: %s", strerror(-x.notify_fd));
         }
         x.journal_fd = -EBADF;
         x.journal_mask = journal_streams();

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "helper.h"
+#include "log.h"
 #include "jail-mount.h"
 
 #define RESOLVE_JAIL (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH | RESOLVE_NO_XDEV)
@@ -47,12 +48,12 @@ static int fail_in_jail(int status, const char *what, const char *rel, int r) {
 
         snprintf(path, sizeof(path), "/%s", skip_slashes(rel));
         if (r == -ELOOP) {
-                fprintf(stderr, "%s: %s %s: a symlink inside the jail, refusing to follow it\n", program_invocation_short_name, what,
+                log_error("%s %s: a symlink inside the jail, refusing to follow it", what,
                         path);
                 return status;
         }
         if (r == -EXDEV) {
-                fprintf(stderr, "%s: %s %s: crosses a mount point or leaves the jail, refusing\n", program_invocation_short_name, what,
+                log_error("%s %s: crosses a mount point or leaves the jail, refusing", what,
                         path);
                 return status;
         }

@@ -12,40 +12,9 @@
 #include "helper.h"
 #include "jail-dirs.h"
 #include "jail-load.h"
+#include "log.h"
 #include "jail-exec.h"
 #include "jail-init.h"
-
-/* Under systemd stderr is a stream to the journal ($JOURNAL_STREAM names it): a "<3>"
- * prefix makes our failures errors there, not informational lines. */
-static const char *priority_prefix(void) {
-        static int journal = -1;
-
-        if (journal < 0) {
-                const char *e = getenv("JOURNAL_STREAM");
-                unsigned long long dev, ino;
-                struct stat st;
-
-                journal = e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) >= 0 &&
-                          st.st_dev == dev && st.st_ino == ino;
-        }
-        return journal ? "<3>" : "";
-}
-
-int helper_fail(int status, const char *step, const char *path, int err) {
-        const char *p = priority_prefix();
-
-        if (err < 0)
-                err = -err;
-        if (path && err)
-                fprintf(stderr, "%svirtualing-helper: %s %s: %s\n", p, step, path, strerror(err));
-        else if (path)
-                fprintf(stderr, "%svirtualing-helper: %s %s\n", p, step, path);
-        else if (err)
-                fprintf(stderr, "%svirtualing-helper: %s: %s\n", p, step, strerror(err));
-        else
-                fprintf(stderr, "%svirtualing-helper: %s\n", p, step);
-        return status;
-}
 
 static int load(const char *name, Jail **ret) {
         _cleanup_(jail_diags_clearp) JailDiags diags = {};
@@ -61,7 +30,7 @@ static int load(const char *name, Jail **ret) {
         if (r < 0) {
                 for (size_t i = 0; i < diags.n; i++) {
                         _cleanup_free_ char *s = jail_diag_format(&diags.items[i]);
-                        fprintf(stderr, "%svirtualing-helper: %s\n", priority_prefix(), s ?: diags.items[i].message);
+                        log_error("%s", s ?: diags.items[i].message);
                 }
                 if (diags.n == 0)
                         return helper_fail(HELPER_EXIT_CONFIG, "loading jail", name, r);
@@ -76,7 +45,7 @@ static void explain_failure(const char *name) {
         _cleanup_(jail_diags_clearp) JailDiags diags = {};
         _cleanup_(jail_freep) Jail *j = NULL;
         _cleanup_free_ char *unit = NULL;
-        const char *result = getenv("SERVICE_RESULT"), *p = priority_prefix();
+        const char *result = getenv("SERVICE_RESULT");
         CapHint h = {};
         int r = -ENOENT;
 
@@ -93,13 +62,12 @@ static void explain_failure(const char *name) {
         if (r < 0)
                 return;
         if (h.cap >= 0)
-                fprintf(stderr, "%svirtualing-helper: %s: the command failed (%s) after \"%s\": %s is not in the "
-                        "jail's CapabilityBoundingSet=; add it if the daemon needs it (virtualing.conf(5), CAPABILITIES)\n",
-                        p[0] ? "<4>" : "", name, result, h.line, capability_to_name(h.cap));
+                log_warning("%s: the command failed (%s) after \"%s\": %s is not in the jail's CapabilityBoundingSet=; "
+                            "add it if the daemon needs it (virtualing.conf(5), CAPABILITIES)",
+                            name, result, h.line, capability_to_name(h.cap));
         else
-                fprintf(stderr, "%svirtualing-helper: %s: the command failed (%s) after \"%s\"; the jail withholds "
-                        "every capability but its CapabilityBoundingSet= (virtualing.conf(5), CAPABILITIES)\n",
-                        p[0] ? "<4>" : "", name, result, h.line);
+                log_warning("%s: the command failed (%s) after \"%s\"; the jail withholds every capability but its "
+                            "CapabilityBoundingSet= (virtualing.conf(5), CAPABILITIES)", name, result, h.line);
         cap_hint_done(&h);
 }
 
@@ -118,6 +86,7 @@ int main(int argc, char *argv[]) {
         _cleanup_(jail_freep) Jail *j = NULL;
         int r;
 
+        log_setup("virtualing-helper", LOG_TARGET_CONSOLE, true);
         if (argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
                 help();
                 return 0;
@@ -144,7 +113,6 @@ int main(int argc, char *argv[]) {
                         explain_failure(argv[2]);
                 return r;
         }
-        fprintf(stderr, "virtualing-helper: expected 'exec NAME', 'address up|down NAME' or 'clean|stopped NAME'; "
-                "see --help\n");
+        log_error("expected 'exec NAME', 'address up|down NAME' or 'clean|stopped NAME'; see --help");
         return HELPER_EXIT_USAGE;
 }

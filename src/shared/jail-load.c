@@ -31,7 +31,7 @@ void jail_diags_clear(JailDiags *d) {
 }
 
 char *jail_diag_format(const JailDiag *d) {
-        char *s = NULL;
+        _cleanup_free_ char *s = NULL;
         int r;
 
         if (d->path && d->line > 0)
@@ -40,7 +40,10 @@ char *jail_diag_format(const JailDiag *d) {
                 r = asprintf(&s, "%s: %s", d->path, d->message);
         else
                 r = asprintf(&s, "%s", d->message);
-        return r < 0 ? NULL : s;
+        if (r < 0)
+                return NULL;
+        /* file names may hold anything: nothing of it reaches a terminal or a log raw */
+        return escape_for_display(s);
 }
 
 _printf_(4, 0) static int diag_addv(JailDiags *d, const char *path, unsigned line, const char *fmt, va_list ap) {

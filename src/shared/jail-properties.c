@@ -2,12 +2,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "jail-load.h"
 #include "jail-properties.h"
-#include <string.h>
 
 typedef enum PropertyKind {
         PROPERTY_BYTES,     /* t; "infinity" in text */
@@ -64,6 +65,23 @@ static const char *io_device(const char *dev, char *buf, size_t size) {
         return buf;
 }
 
+/* A word as systemd's unit file parser reads it back (extract_first_word() with
+ * EXTRACT_UNQUOTE): plain when it holds nothing special, else in double quotes with \\ and
+ * \" escaped. The loader lets no control character through. */
+static void write_word(FILE *f, const char *w) {
+        if (!strpbrk(w, " \t\"'\\")) {
+                fputs(w, f);
+                return;
+        }
+        fputc('"', f);
+        for (const char *p = w; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        fputc('\\', f);
+                fputc(*p, f);
+        }
+        fputc('"', f);
+}
+
 static void write_number(FILE *f, uint64_t v) {
         if (v == UINT64_MAX)
                 fputs("infinity", f);
@@ -97,7 +115,9 @@ int jail_properties_write(const Jail *j, FILE *f) {
                                 if (j->io_limits[k].type != p->io_type)
                                         continue;
                                 char buf[64];
-                                fprintf(f, "%s=%s ", p->name, io_device(j->io_limits[k].device, buf, sizeof(buf)));
+                                fprintf(f, "%s=", p->name);
+                                write_word(f, io_device(j->io_limits[k].device, buf, sizeof(buf)));
+                                fputc(' ', f);
                                 write_number(f, j->io_limits[k].value);
                                 fputc('\n', f);
                         }
@@ -107,12 +127,70 @@ int jail_properties_write(const Jail *j, FILE *f) {
         return ferror(f) ? -EIO : 0;
 }
 
-int jail_properties_append(const Jail *j, sd_bus_message *m) {
+typedef struct AppendState {
+        sd_bus_message *m;
+        const char *open_array; /* the "a(st)" property whose containers are open */
+} AppendState;
+
+static int close_array(AppendState *st) {
+        int r = 0;
+
+        if (!st->open_array)
+                return 0;
+        st->open_array = NULL;
+        for (int i = 0; i < 3 && r >= 0; i++) /* a(st), v, (sv) */
+                r = sd_bus_message_close_container(st->m);
+        return r;
+}
+
+static int append_value(const JailBusValue *v, void *userdata) {
+        AppendState *st = userdata;
         int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(properties); i++) {
+        if (!streq(v->interface, "org.freedesktop.systemd1.Service"))
+                return 0; /* Description and SourcePath: the unit's own */
+        if (!streq(v->signature, "a(st)")) {
+                r = close_array(st);
+                return r < 0 ? r : sd_bus_message_append(st->m, "(sv)", v->name, "t", v->number);
+        }
+        if (!st->open_array || !streq(st->open_array, v->name)) {
+                r = close_array(st);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(st->m, 'r', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(st->m, "s", v->name);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(st->m, 'v', "a(st)");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(st->m, 'a', "(st)");
+                if (r < 0)
+                        return r;
+                st->open_array = v->name;
+        }
+        return sd_bus_message_append(st->m, "(st)", v->string, v->number);
+}
+
+int jail_properties_append(const Jail *j, sd_bus_message *m) {
+        AppendState st = { .m = m };
+        int r;
+
+        r = jail_bus_values_foreach(j, append_value, &st);
+        return r < 0 ? r : close_array(&st);
+}
+
+int jail_bus_values_foreach(const Jail *j, int (*cb)(const JailBusValue *v, void *userdata), void *userdata) {
+        static const char unit_iface[] = "org.freedesktop.systemd1.Unit",
+                          service_iface[] = "org.freedesktop.systemd1.Service";
+        _cleanup_free_ char *description = NULL;
+        int r;
+
+        if (asprintf(&description, JAIL_DESCRIPTION_FORMAT, j->name) < 0)
+                return -ENOMEM;
+        r = cb(&(JailBusValue) { unit_iface, "Description", "s", description, 0 }, userdata);
+        if (r >= 0 && j->path)
+                r = cb(&(JailBusValue) { unit_iface, "SourcePath", "s", j->path, 0 }, userdata);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(properties); i++) {
                 const Property *p = &properties[i];
-                bool any = false;
                 uint64_t v;
 
                 switch (p->kind) {
@@ -122,43 +200,29 @@ int jail_properties_append(const Jail *j, sd_bus_message *m) {
                                 break;
                         if (p->kind == PROPERTY_CPU_QUOTA)
                                 v *= 100; /* basis points of a second -> µs per second */
-                        r = sd_bus_message_append(m, "(sv)", p->bus_name, "t", v);
-                        if (r < 0)
-                                return r;
+                        r = cb(&(JailBusValue) { service_iface, p->bus_name, "t", NULL, v }, userdata);
                         break;
                 case PROPERTY_IO:
-                        for (size_t k = 0; k < j->n_io_limits; k++) {
-                                if (j->io_limits[k].type != p->io_type)
+                        /* systemd keeps one limit per device string, the last one given,
+                         * and lists none that is infinity (the kernel's default) */
+                        for (size_t k = 0; r >= 0 && k < j->n_io_limits; k++) {
+                                char buf[64], buf2[64];
+                                const char *dev;
+                                bool later = false;
+
+                                if (j->io_limits[k].type != p->io_type || j->io_limits[k].value == UINT64_MAX)
                                         continue;
-                                if (!any) {
-                                        r = sd_bus_message_open_container(m, 'r', "sv");
-                                        if (r >= 0)
-                                                r = sd_bus_message_append(m, "s", p->bus_name);
-                                        if (r >= 0)
-                                                r = sd_bus_message_open_container(m, 'v', "a(st)");
-                                        if (r >= 0)
-                                                r = sd_bus_message_open_container(m, 'a', "(st)");
-                                        if (r < 0)
-                                                return r;
-                                        any = true;
-                                }
-                                char buf[64];
-                                r = sd_bus_message_append(m, "(st)", io_device(j->io_limits[k].device, buf, sizeof(buf)),
-                                                          j->io_limits[k].value);
-                                if (r < 0)
-                                        return r;
-                        }
-                        if (any) {
-                                r = sd_bus_message_close_container(m);
-                                if (r >= 0)
-                                        r = sd_bus_message_close_container(m);
-                                if (r >= 0)
-                                        r = sd_bus_message_close_container(m);
-                                if (r < 0)
-                                        return r;
+                                dev = io_device(j->io_limits[k].device, buf, sizeof(buf));
+                                for (size_t l = k + 1; !later && l < j->n_io_limits; l++)
+                                        later = j->io_limits[l].type == p->io_type &&
+                                                streq(io_device(j->io_limits[l].device, buf2, sizeof(buf2)), dev);
+                                if (!later)
+                                        r = cb(&(JailBusValue) { service_iface, p->bus_name, "a(st)", dev,
+                                                                 j->io_limits[k].value },
+                                               userdata);
                         }
                         break;
                 }
         }
-        return 0;
+        return r < 0 ? r : 0;
 }

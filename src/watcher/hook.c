@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "log.h"
 #include "strv.h"
 
 #define HOOK_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -96,9 +97,7 @@ _printf_(2, 3) static void log_hook(const Hook *h, const char *fmt, ...) {
         va_start(ap, fmt);
         n = vasprintf(&msg, fmt, ap);
         va_end(ap);
-        /* One fprintf() so the line reaches the journal in one piece. */
-        fprintf(stderr, "virtualing-watcher: hook for %s/%s: %s\n", h->current->jail,
-                jail_event_to_string(h->event), n >= 0 ? msg : fmt);
+        log_warning("hook for %s/%s: %s", h->current->jail, jail_event_to_string(h->event), n >= 0 ? msg : fmt);
 }
 
 static void kill_group(pid_t pid) {

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include "jail-load.h"
@@ -55,35 +54,36 @@ const char *tally_to_string(Tally t) {
         return t >= 0 && t < _TALLY_MAX ? tally_table[t] : NULL;
 }
 
-/* ---- logging: stderr, which systemd sends to the journal ---- */
+/* ---- journal records of events ---- */
 
-static void log_v(const char *prefix, const char *fmt, va_list ap) {
-        fprintf(stderr, "%svirtualing-watcher: ", prefix);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-}
-
-void log_info(const char *fmt, ...) {
+/* One record per event: MESSAGE_ID=, VIRTUALING_JAIL=, VIRTUALING_UNIT=, VIRTUALING_EVENT= and
+ * EXTRA ("KEY=value", NULL-terminated). */
+_printf_(6, 7) static void log_event(Watch *w, int level, const char *message_id, const char *event,
+                                     char * const *extra, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL, *f_id = NULL, *f_jail = NULL, *f_unit = NULL, *f_event = NULL;
+        char *fields[16];
+        size_t n = 0;
         va_list ap;
-        va_start(ap, fmt);
-        log_v("<6>", fmt, ap);
-        va_end(ap);
-}
+        int r;
 
-void log_warning(const char *fmt, ...) {
-        va_list ap;
         va_start(ap, fmt);
-        log_v("<4>", fmt, ap);
+        r = vasprintf(&msg, fmt, ap);
         va_end(ap);
-}
-
-int log_error_errno(int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        errno = r < 0 ? -r : r;
-        log_v("<3>", fmt, ap);
-        va_end(ap);
-        return r < 0 ? r : -r;
+        if (r < 0 || asprintf(&f_id, "MESSAGE_ID=%s", message_id) < 0 ||
+            asprintf(&f_jail, "VIRTUALING_JAIL=%s", w->name) < 0 ||
+            asprintf(&f_unit, "VIRTUALING_UNIT=%s", w->unit) < 0 ||
+            asprintf(&f_event, "VIRTUALING_EVENT=%s", event) < 0) {
+                log_error("Out of memory: an event of jail %s is not in the journal.", w->name);
+                return;
+        }
+        fields[n++] = f_id;
+        fields[n++] = f_jail;
+        fields[n++] = f_unit;
+        fields[n++] = f_event;
+        for (char * const *e = extra; e && *e && n < ELEMENTSOF(fields) - 1; e++)
+                fields[n++] = *e;
+        fields[n] = NULL;
+        log_struct(level, fields, "%s", msg);
 }
 
 /* ---- small file helpers ---- */
@@ -357,11 +357,17 @@ static void check_usage(Watch *w, uint64_t current) {
                 w->tally[above ? TALLY_USAGE_UP : TALLY_USAGE_DOWN]++;
                 watch_mark_dirty(w);
                 (void) bus_emit_usage_crossed(w, t, dir, current);
-                sd_journal_send("MESSAGE=Jail %s: memory usage %" PRIu64 " crossed %" PRIu64 " going %s", w->name,
-                                current, t, dir,
-                                "MESSAGE_ID=" MESSAGE_ID_USAGE, "PRIORITY=5", "VIRTUALING_JAIL=%s", w->name,
-                                "VIRTUALING_EVENT=usage", "VIRTUALING_THRESHOLD=%" PRIu64, t,
-                                "VIRTUALING_DIRECTION=%s", dir, "VIRTUALING_MEMORY_CURRENT=%" PRIu64, current, NULL);
+                {
+                        char f_threshold[64], f_direction[64], f_current[64];
+                        char *extra[] = { f_threshold, f_direction, f_current, NULL };
+
+                        snprintf(f_threshold, sizeof(f_threshold), "VIRTUALING_THRESHOLD=%" PRIu64, t);
+                        snprintf(f_direction, sizeof(f_direction), "VIRTUALING_DIRECTION=%s", dir);
+                        snprintf(f_current, sizeof(f_current), "VIRTUALING_MEMORY_CURRENT=%" PRIu64, current);
+                        log_event(w, LOG_NOTICE, MESSAGE_ID_USAGE, "usage", extra,
+                                  "Jail %s: memory usage %" PRIu64 " crossed %" PRIu64 " going %s", w->name, current,
+                                  t, dir);
+                }
                 v = (HookValues) { .count = 1, .memory_current = current, .memory_max = watch_memory_max(w),
                                    .threshold = t, .direction = dir };
                 fire_hooks(w, JAIL_EVENT_USAGE, &v);
@@ -440,15 +446,18 @@ static void watch_process(Watch *w) {
                         w->tally[counter_tally(c)] += count;
                         watch_mark_dirty(w);
                         (void) bus_emit_memory_event(w, c, count, current, max);
-                        sd_journal_send("MESSAGE=Jail %s: memory event %s (+%" PRIu64 ")", w->name,
-                                        counter_to_string(c), count,
-                                        "MESSAGE_ID=" MESSAGE_ID_MEMORY_EVENT,
-                                        "PRIORITY=%i", c >= COUNTER_OOM ? 4 : 5,
-                                        "VIRTUALING_JAIL=%s", w->name, "VIRTUALING_UNIT=%s", w->unit,
-                                        "VIRTUALING_EVENT=%s", counter_to_string(c),
-                                        "VIRTUALING_COUNT=%" PRIu64, count,
-                                        "VIRTUALING_MEMORY_CURRENT=%" PRIu64, current,
-                                        "VIRTUALING_MEMORY_MAX=%s", max == UINT64_MAX ? "infinity" : maxs, NULL);
+                        {
+                                char f_count[64], f_current[64], f_max[64];
+                                char *extra[] = { f_count, f_current, f_max, NULL };
+
+                                snprintf(f_count, sizeof(f_count), "VIRTUALING_COUNT=%" PRIu64, count);
+                                snprintf(f_current, sizeof(f_current), "VIRTUALING_MEMORY_CURRENT=%" PRIu64, current);
+                                snprintf(f_max, sizeof(f_max), "VIRTUALING_MEMORY_MAX=%s",
+                                         max == UINT64_MAX ? "infinity" : maxs);
+                                log_event(w, c >= COUNTER_OOM ? LOG_WARNING : LOG_NOTICE, MESSAGE_ID_MEMORY_EVENT,
+                                          counter_to_string(c), extra, "Jail %s: memory event %s (+%" PRIu64 ")",
+                                          w->name, counter_to_string(c), count);
+                        }
                         v = (HookValues) { .count = count, .memory_current = current, .memory_max = max };
                         fire_hooks(w, counter_event(c), &v);
                 }
@@ -477,9 +486,8 @@ static int on_pressure(sd_event_source *s, int fd, uint32_t revents, void *userd
         w->tally[TALLY_PRESSURE]++;
         watch_mark_dirty(w);
         (void) bus_emit_pressure(w, kind);
-        sd_journal_send("MESSAGE=Jail %s: memory pressure (%s) above its threshold", w->name, kind,
-                        "MESSAGE_ID=" MESSAGE_ID_PRESSURE, "PRIORITY=5", "VIRTUALING_JAIL=%s", w->name,
-                        "VIRTUALING_EVENT=pressure", NULL);
+        log_event(w, LOG_NOTICE, MESSAGE_ID_PRESSURE, "pressure", NULL,
+                  "Jail %s: memory pressure (%s) above its threshold", w->name, kind);
         v = (HookValues) { .count = 1, .memory_current = watch_memory_current(w), .memory_max = watch_memory_max(w) };
         fire_hooks(w, JAIL_EVENT_PRESSURE, &v);
         w->events_changed = true;

@@ -20,12 +20,13 @@ int main(int argc, char *argv[]) {
         struct rlimit rl;
         int r;
 
+        log_setup("virtualing-watcher", LOG_TARGET_JOURNAL, true);
         if (argc > 1) {
                 if (streq(argv[1], "--help") || streq(argv[1], "-h")) {
                         help();
                         return 0;
                 }
-                fprintf(stderr, "virtualing-watcher: unexpected argument '%s'; see --help\n", argv[1]);
+                log_error("unexpected argument '%s'; see --help", argv[1]);
                 return 2;
         }
         /* raise the soft limit of open files to the hard one: PSI triggers hold an fd each */
@@ -36,7 +37,7 @@ int main(int argc, char *argv[]) {
 
         r = manager_new(&m);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up: %m") ? 1 : 1;
+                return log_error_errno(r, "Failed to set up: %m"), 1;
         r = bus_setup(m);
         if (r < 0)
                 return 1;

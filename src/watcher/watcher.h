@@ -9,6 +9,7 @@
 #include "hashmap.h"
 #include "hook.h"
 #include "jail.h"
+#include "log.h"
 
 /* The memory.events counters, in the order the kernel prints them. */
 typedef enum Counter {
@@ -138,7 +139,4 @@ void elastic_check(Watch *w, bool pressure_event, uint64_t current);
 void metrics_mark_dirty(Manager *m);
 int metrics_write(Manager *m);
 
-/* logging */
-_printf_(1, 2) void log_info(const char *fmt, ...);
-_printf_(1, 2) void log_warning(const char *fmt, ...);
-_printf_(2, 3) int log_error_errno(int r, const char *fmt, ...);
+/* logging: log.h (the journal, with structured fields for events) */

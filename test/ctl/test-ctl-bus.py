@@ -742,7 +742,8 @@ class Test:
             return sorted(x for x in p.stdout.splitlines() if x)
 
         got = complete('virtualing ')
-        T.ok(got == sorted(['list', 'status', 'cat', 'verify', 'monitor', 'set-memory', 'run', '--help', '--version']),
+        T.ok(got == sorted(['list', 'status', 'cat', 'verify', 'properties', 'monitor', 'set-memory', 'run', '--help',
+                            '--version']),
              'completion: the commands', got)
         got = complete('virtualing status ')
         T.ok(got == ['bad', 'db', 'web'], 'completion: jail names for status, the masked one left out', got)

@@ -22,6 +22,7 @@ from vtest import NOBODY, U64_MAX, wait_until  # noqa: E402
 vtest.reexec_with_system_python(__file__)
 
 import re  # noqa: E402
+import shlex  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
@@ -181,7 +182,8 @@ RESOURCE_KEY = re.compile(r'^(CPU|Memory|Tasks|IO|Startup|Allowed|Device|IP|Dele
 
 
 def expected_properties(conf_text):
-    """The generator's [Service] resource lines as StartTransientUnit's (name, type, value)."""
+    """The generator's [Service] resource lines as StartTransientUnit's (name, type, value),
+    read as systemd reads them."""
     props, io = [], {}
     section = None
     for line in conf_text.splitlines():
@@ -201,13 +203,19 @@ def expected_properties(conf_text):
         elif key in ('MemoryMax', 'MemoryHigh', 'MemorySwapMax', 'TasksMax', 'MemoryLow', 'MemoryMin'):
             props.append([key, 't', U64_MAX if value == 'infinity' else int(value)])
         elif key.startswith('IO') and key.endswith('Max'):
-            dev, v = value.split()
+            dev, v = shlex.split(value)
             if key not in io:
-                io[key] = [key, 'a(st)', []]
+                io[key] = [key, 'a(st)', {}]
                 props.append(io[key])
-            io[key][2].append([dev, U64_MAX if v == 'infinity' else int(v)])
+            io[key][2].pop(dev, None)  # systemd keeps the last limit of a device, in its place
+            io[key][2][dev] = U64_MAX if v == 'infinity' else int(v)
         else:
             props.append([key, '?unknown to this test', value])
+    # as systemd has them: a limit of infinity is no limit, a property without one is not sent
+    for key, entry in list(io.items()):
+        entry[2] = [[d, v] for d, v in entry[2].items() if v != U64_MAX]
+        if not entry[2]:
+            props.remove(entry)
     return props
 
 

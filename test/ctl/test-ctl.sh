@@ -89,6 +89,59 @@ check "cat of an unknown jail exits 4" $([ "$rc" = 4 ]; echo $?)
 rc=$(run cat)
 check "cat without a name is a usage error (2)" $([ "$rc" = 2 ]; echo $?)
 
+# properties: what systemd will report for the unit, text and JSON
+mkdir -p "$work/etc/50%"
+printf '[Jail]\nRoot=/srv/io\nExec=/bin/true\n[Resources]\nCPUQuota=21474836.47%%\nMemoryMax=1G\nTasksMax=infinity\n%s\n' \
+        'IOReadBandwidthMax="/dev/disk/by-label/my \"disk\"" 1M' 'IOReadBandwidthMax=8:0 2M' \
+        'IOWriteIOPSMax=/dev/zero 5K' 'IOWriteIOPSMax=/dev/null 1' 'IOWriteIOPSMax=/dev/zero 6K' \
+        'IOWriteIOPSMax=/dev/null infinity' 'IOReadIOPSMax=/dev/zero 7' >"$work/etc/50%/io.conf"
+rc=$(run properties "$work/etc/50%/io.conf")
+cat >"$work/want" <<EOT
+Description=virtualing jail io
+SourcePath=$work/etc/50%/io.conf
+CPUQuotaPerSecUSec=214748364700
+MemoryMax=1073741824
+TasksMax=18446744073709551615
+IOReadBandwidthMax=/dev/disk/by-label/my "disk" 1048576
+IOReadBandwidthMax=/dev/block/8:0 2097152
+IOReadIOPSMax=/dev/zero 7
+IOWriteIOPSMax=/dev/zero 6144
+EOT
+check "properties FILE: PROPERTY=VALUE lines; IO one per device, its last limit, none for infinity" \
+        $([ "$rc" = 0 ] && diff -u "$work/want" "$work/out" >"$work/err"; echo $?)
+rc=$(run properties "$work/etc/50%/io.conf" --json)
+check "properties --json: busctl's type and data for each property, with its interface" \
+        $([ "$rc" = 0 ] && python3 - "$work/out" "$work" >"$work/err" 2>&1 <<'EOT'; echo $?)
+import json, sys
+got = json.load(open(sys.argv[1]))
+s, u = 'org.freedesktop.systemd1.Service', 'org.freedesktop.systemd1.Unit'
+want = {
+    'Description': {'interface': u, 'type': 's', 'data': 'virtualing jail io'},
+    'SourcePath': {'interface': u, 'type': 's', 'data': sys.argv[2] + '/etc/50%/io.conf'},
+    'CPUQuotaPerSecUSec': {'interface': s, 'type': 't', 'data': 214748364700},
+    'MemoryMax': {'interface': s, 'type': 't', 'data': 1073741824},
+    'TasksMax': {'interface': s, 'type': 't', 'data': 18446744073709551615},
+    'IOReadBandwidthMax': {'interface': s, 'type': 'a(st)',
+                           'data': [['/dev/disk/by-label/my "disk"', 1048576], ['/dev/block/8:0', 2097152]]},
+    'IOReadIOPSMax': {'interface': s, 'type': 'a(st)', 'data': [['/dev/zero', 7]]},
+    'IOWriteIOPSMax': {'interface': s, 'type': 'a(st)', 'data': [['/dev/zero', 6144]]},
+}
+if got != want:
+    print('got ', got)
+    print('want', want)
+    sys.exit(1)
+EOT
+rc=$(run properties db --json)
+check "properties of a jail without resources: Description and SourcePath only" \
+        $([ "$rc" = 0 ] && [ "$(cat "$work/out")" = "{\"Description\":{\"interface\":\"org.freedesktop.systemd1.Unit\",\"type\":\"s\",\"data\":\"virtualing jail db\"},\"SourcePath\":{\"interface\":\"org.freedesktop.systemd1.Unit\",\"type\":\"s\",\"data\":\"$work/etc/db.conf\"}}" ]; echo $?)
+rc=$(run properties bad)
+check "properties of an invalid jail: exit 1 and its problems" \
+        $([ "$rc" = 1 ] && grep -q "bad.conf:5: \[Resources\] CPUQuota=30000" "$work/err" && [ ! -s "$work/out" ]; echo $?)
+rc=$(run properties nosuch)
+check "properties of an unknown jail exits 4" $([ "$rc" = 4 ]; echo $?)
+rc=$(run properties)
+check "properties without a name is a usage error (2)" $([ "$rc" = 2 ]; echo $?)
+
 rc=$(run --help)
 check "--help exits 0 and lists the commands" \
         $([ "$rc" = 0 ] && grep -q verify "$work/out" && grep -q cat "$work/out"; echo $?)

@@ -12,6 +12,8 @@
 #                             (test/vm/buildroot.sh), chrooted
 #   test/vm/run.sh --demo     the apache jail, an OOM kill as D-Bus signals and a hook
 #                             run, and elastic memory, told readably
+#   test/vm/run.sh --only NAME[,NAME…]   only these scenarios (scenario_NAME of
+#                             vmtest.sh), after the setup, for working on one
 #   test/vm/run.sh --keep     keep the work directory (disk image, logs) for a look
 #   test/vm/run.sh --debug SCRIPT   run SCRIPT in the VM before the scenarios, its
 #                             output as TAP comments (to look around in the VM)
@@ -46,6 +48,13 @@ while [ $# -gt 0 ]; do
         shift
         case $arg in
         --demo) mode=demo ;;
+        --only)
+                mode=${1:-}
+                shift
+                case $mode in
+                [a-z]*) ;;
+                *) echo "run.sh: --only needs scenario names, such as --only properties,run" >&2; exit 2 ;;
+                esac ;;
         --release)
                 release=${1:-}
                 shift ;;
@@ -266,6 +275,7 @@ done < <(find "$stage" -type f -perm -u+x)
 install -d "$root/usr/local/lib/virtualing-vmtest" "$root/etc/virtualing" "$root/srv/jails"
 install -m 0755 "$here/guest/vmtest.sh" "$root/usr/local/lib/virtualing-vmtest/vmtest.sh"
 install -m 0755 "$here/guest/signals.py" "$root/usr/local/lib/virtualing-vmtest/signals.py"
+install -m 0755 "$here/guest/properties.py" "$root/usr/local/lib/virtualing-vmtest/properties.py"
 install -m 0644 "$here/guest/lighttpd-jail.conf" "$root/usr/local/lib/virtualing-vmtest/lighttpd-jail.conf"
 install -m 0644 "$here/guest/virtualing-vmtest.service" "$root/etc/systemd/system/virtualing-vmtest.service"
 install -d "$root/etc/systemd/system/multi-user.target.wants"

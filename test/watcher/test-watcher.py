@@ -34,6 +34,9 @@ BUS_NAME = 'org.virtualing1'
 MANAGER_PATH = '/org/virtualing1'
 MANAGER_IFACE = 'org.virtualing1.Manager'
 JAIL_IFACE = 'org.virtualing1.Jail'
+MESSAGE_ID_MEMORY_EVENT = 'ed40ed95db114bcea3d500e20aa8a6fd'
+MESSAGE_ID_USAGE = 'aff3d53d3f3d47acb1e565ca3f10faa3'
+MESSAGE_ID_PRESSURE = '654bfa8e94ee4c878238b4ee66fd6abf'
 TALLIES = ('high', 'max', 'oom', 'oom_kill', 'oom_group_kill', 'usage_up', 'usage_down', 'pressure', 'grow',
            'shrink')
 
@@ -260,6 +263,65 @@ class Subscriber:
                 if event is None or r['args'][0] == event]
 
 
+class JournalSink:
+    """A datagram socket speaking the journal's native protocol: keeps every record (a dict
+    of its fields) and appends "IDENT: MESSAGE" to the current log file, as journalctl -o
+    cat would show it."""
+
+    def __init__(self, path, log_path):
+        import socket
+        self.path = path
+        self.log_path = log_path
+        self.records = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)
+        threading.Thread(target=self._run, daemon=True).start()
+
+    @staticmethod
+    def parse(data):
+        fields, i = {}, 0
+        while i < len(data):
+            nl = data.index(b'\n', i)
+            line = data[i:nl]
+            if b'=' in line:
+                k, v = line.split(b'=', 1)
+                i = nl + 1
+            else:  # KEY\n, 64-bit little-endian length, value, \n
+                k = line
+                n = int.from_bytes(data[nl + 1:nl + 9], 'little')
+                v = data[nl + 9:nl + 9 + n]
+                if data[nl + 9 + n:nl + 10 + n] != b'\n':
+                    raise ValueError(f'binary field {k!r} does not end in a newline')
+                i = nl + 10 + n
+            fields[k.decode()] = v.decode(errors='replace')
+        return fields
+
+    def _run(self):
+        while True:
+            try:
+                data = self.sock.recv(1 << 20)
+            except OSError:
+                return
+            try:
+                rec = self.parse(data)
+            except (ValueError, IndexError) as e:
+                rec = {'MESSAGE': f'(unparsable record: {e}: {data!r})', 'BROKEN': '1'}
+            with self.lock:
+                self.records.append(rec)
+            with open(self.log_path(), 'a') as f:
+                f.write(f"{rec.get('SYSLOG_IDENTIFIER', '?')}: {rec.get('MESSAGE', '')}\n")
+
+    def mark(self):
+        with self.lock:
+            return len(self.records)
+
+    def select(self, start=0, **match):
+        with self.lock:
+            return [r for r in self.records[start:] if all(r.get(k) == v for k, v in match.items())]
+
+
 class World(vtest.World):
     def __init__(self, watcher_bin, srcdir):
         import dbus
@@ -283,6 +345,7 @@ class World(vtest.World):
             os.makedirs(d, mode=0o755, exist_ok=True)
         open(self.calls_file, 'w').close()
         self.bus = None
+        self.journal = JournalSink(self.tmp + '/journal.socket', self.log_path)
 
     # -- processes --
 
@@ -318,10 +381,11 @@ class World(vtest.World):
         self.watcher_runs += 1
         env = self.env()
         env.update(VIRTUALING_CGROUP_ROOT=self.root, VIRTUALING_RUNTIME_DIR=self.run,
-                   VIRTUALING_CONFIG_PATH=self.conf)
+                   VIRTUALING_CONFIG_PATH=self.conf, VIRTUALING_JOURNAL_SOCKET=self.journal.path)
         env.pop('NOTIFY_SOCKET', None)
         env.pop('WATCHDOG_USEC', None)
-        if not self.spawn_watcher(self.watcher_bin, env, open(self.log_path(), 'w'), interval=0.02):
+        # appended to by the watcher (stderr) and by the journal sink (its records' messages)
+        if not self.spawn_watcher(self.watcher_bin, env, open(self.log_path(), 'a'), interval=0.02):
             raise RuntimeError(f'the watcher did not start (status {self.watcher.poll()}):\n' + self.log())
         return self.watcher
 
@@ -582,11 +646,22 @@ class Test:
             ev.set_max(mx)
             ev.set_current(cur)
             m = sub.mark()
+            jm = w.journal.mark()
             ev.bump(**{name: k})
             r = sub.wait(5, m, member='MemoryEvent', path=ev.path)
             want = [name, k, cur, U64_MAX if mx == 'max' else mx]
             T.ok(r and r['args'] == want and r['sig'] == 'sttt' and r['iface'] == JAIL_IFACE,
                  f'{name} +{k}: MemoryEvent{tuple(want)}', r)
+            wait_until(lambda: w.journal.select(jm, VIRTUALING_JAIL='ev'), 5)
+            recs = w.journal.select(jm, VIRTUALING_JAIL='ev')
+            want_rec = {'MESSAGE_ID': MESSAGE_ID_MEMORY_EVENT, 'VIRTUALING_UNIT': 'virtualing@ev.service',
+                        'VIRTUALING_EVENT': name, 'VIRTUALING_COUNT': str(k), 'VIRTUALING_MEMORY_CURRENT': str(cur),
+                        'VIRTUALING_MEMORY_MAX': 'infinity' if mx == 'max' else str(mx),
+                        'PRIORITY': '4' if name.startswith('oom') else '5',
+                        'SYSLOG_IDENTIFIER': 'virtualing-watcher',
+                        'MESSAGE': f'Jail ev: memory event {name} (+{k})'}
+            T.ok(len(recs) == 1 and all(recs[0].get(f) == v for f, v in want_rec.items()),
+                 f'{name} +{k}: one journal record with its fields', recs)
             T.ok(len(sub.memory_events(ev.path, m)) == 1, f'{name} +{k}: exactly one MemoryEvent',
                  sub.memory_events(ev.path, m))
         m = sub.mark()
@@ -826,6 +901,12 @@ class Test:
              envs)
         ev = w.events_prop(u.path)
         T.ok(ev['usage_up'] == 1 and ev['usage_down'] == 1, 'Events counts usage_up=1 usage_down=1', ev)
+        recs = w.journal.select(0, VIRTUALING_JAIL='usage', MESSAGE_ID=MESSAGE_ID_USAGE)
+        got = [(r.get('VIRTUALING_DIRECTION'), r.get('VIRTUALING_THRESHOLD'), r.get('VIRTUALING_MEMORY_CURRENT'),
+                r.get('VIRTUALING_UNIT'), r.get('PRIORITY')) for r in recs]
+        T.ok(got == [('up', '1048576', '2097152', 'virtualing@usage.service', '5'),
+                     ('down', '1048576', '102400', 'virtualing@usage.service', '5')],
+             'one journal record per crossing, with VIRTUALING_DIRECTION, _THRESHOLD, _MEMORY_CURRENT', recs)
 
         # PSI: the trigger the kernel wants, written into memory.pressure. A regular file in
         # a fake tree cannot deliver POLLPRI: the event itself is tested in the VM.

@@ -6,7 +6,7 @@
 # boot log. When done (or on any exit) it powers the VM off.
 #
 # The kernel command line chooses what runs: virtualing.vmtest=all (default: every
-# scenario) or virtualing.vmtest=demo (the apache jail, the OOM kill as D-Bus signals
+# scenario), virtualing.vmtest=NAME,NAME… (those scenarios) or virtualing.vmtest=demo (the apache jail, the OOM kill as D-Bus signals
 # and a hook run, and elastic memory, told in plain words around the TAP lines of
 # their checks).
 #
@@ -1394,6 +1394,90 @@ scenario_ssh() {
         daemon_stopped ssh $vip /run/sshd
 }
 
+# ---------------------------------------------------------------- properties as systemd reads them
+# Every accepted jail file must mean to systemd what it means to virtualing: for a corpus
+# of jails with awkward values (device paths with spaces, quotes, backslashes and
+# non-ASCII letters; a device given twice; infinity; the largest CPUQuota=; sizes at
+# their limits; elastic memory), the
+# package's examples, and a jail read from a directory with "%" in its name, what
+# "virtualing properties" promises equals what systemd reports on D-Bus.
+prop_jail() { # prop_jail NAME: the jail file from stdin, after a [Jail] section
+        { printf '[Jail]\nRoot=/srv/jails/%s\nExec=/bin/sleep infinity\n' "$1"; cat; } | jail "$1"
+        prop_names+=("$1")
+}
+scenario_properties() {
+        local ex=/usr/share/doc/virtualing/examples f name o pdir="$run/props/50%"
+        prop_names=()
+        say "" "== what systemd reads from the generated drop-ins equals the jail model"
+        prop_jail pquote <<'EOF'
+[Resources]
+IOReadBandwidthMax="/dev/disk/by-label/my disk" 1M
+IOWriteBandwidthMax='/dev/disk/by-label/say "hi"' 2M
+IOReadIOPSMax="/dev/disk/by-label/back\\slash" 3K
+IOWriteIOPSMax="/dev/disk/by-label/it's" 4
+IOWriteBandwidthMax=/dev/disk/by-label/dísk€ 5M
+IOReadBandwidthMax=/dev/vda infinity
+IOReadIOPSMax=/dev/vda 100
+IOWriteIOPSMax=/dev/vda 5
+IOReadIOPSMax=/dev/vda 200
+IOWriteBandwidthMax=/dev/vdb 7M
+IOWriteBandwidthMax=/dev/vdb infinity
+EOF
+        prop_jail pmax <<'EOF'
+[Resources]
+CPUQuota=21474836.47%
+MemoryMax=18446744073709551614
+MemorySwapMax=0
+TasksMax=infinity
+IOReadBandwidthMax=4095:1048575 18446744073709551614
+EOF
+        prop_jail pmin <<'EOF'
+[Resources]
+CPUQuota=0.01%
+MemoryMax=1
+MemoryHigh=1
+TasksMax=1
+IOWriteIOPSMax=1:3 1
+EOF
+        prop_jail pelastic <<'EOF'
+[Resources]
+MemoryMax=10%
+CPUQuota=150.5%
+MemoryGrowStep=1M
+MemoryGrowLimit=20%
+EOF
+        for f in "$ex"/*.conf; do
+                name=ex$(basename "$f" .conf)
+                install -m 0644 "$f" "/etc/virtualing/$name.conf"
+                units+=("virtualing@$name.service")
+                prop_names+=("$name")
+        done
+        check "virtualing verify accepts the corpus" virtualing verify "${prop_names[@]}"
+        reload "with the corpus"
+        o=$(python3 "$here/properties.py" "${prop_names[@]}" 2>&1)
+        check_eq "for ${#prop_names[@]} jails, systemd reports what virtualing properties says" \
+                "$(printf 'ok %s\n' "${prop_names[@]}")" "$(printf '%s\n' "$o" | sed 's/ (.*//')"
+        say "$o"
+        for name in "${prop_names[@]}"; do rm -f "/etc/virtualing/$name.conf"; done
+
+        # "%" is a specifier to systemd: the generator doubles it in SourcePath=. The
+        # generator run by hand on a directory named "50%", its drop-in put in
+        # /run/systemd/system.
+        mkdir -p "$pdir" "$run/props/out"
+        printf '[Jail]\nRoot=/srv/jails/ppercent\nExec=/bin/true\n[Resources]\nMemoryMax=64M\n' >"$pdir/ppercent.conf"
+        rm -rf /run/systemd/system/virtualing@ppercent.service.d
+        VIRTUALING_CONFIG_PATH="$pdir" /usr/lib/systemd/system-generators/virtualing-generator \
+                "$run/props/out" "$run/props/out" "$run/props/out"
+        check_grep "the generator writes SourcePath= with %% for %" "SourcePath=$run/props/50%%/ppercent.conf" \
+                "$(cat "$run/props/out/virtualing@ppercent.service.d/50-virtualing.conf" 2>&1)"
+        cp -r "$run/props/out/virtualing@ppercent.service.d" /run/systemd/system/
+        reload "with the drop-in from the directory 50%"
+        check_eq "systemd reports SourcePath and the rest as virtualing properties says" "ok ppercent (3 properties)" \
+                "$(VIRTUALING_CONFIG_PATH="$pdir" python3 "$here/properties.py" ppercent 2>&1)"
+        rm -rf /run/systemd/system/virtualing@ppercent.service.d "$run/props"
+        reload
+}
+
 # ---------------------------------------------------------------- run
 setup
 # run.sh --debug SCRIPT: a script of the developer's, run first, its output as comments
@@ -1406,7 +1490,7 @@ demo)
         scenario_oom
         scenario_elastic
         ;;
-*)
+all)
         scenario_package
         scenario_atboot
         scenario_watcher
@@ -1422,10 +1506,22 @@ demo)
         scenario_elastic
         scenario_run
         scenario_examples
+        scenario_properties
         scenario_nginx
         scenario_redis
         scenario_postgresql
         scenario_ssh
+        ;;
+*)
+        # run.sh --only NAME[,NAME…]
+        IFS=, read -r -a only <<<"$mode"
+        for s in "${only[@]}"; do
+                if declare -F "scenario_$s" >/dev/null; then
+                        "scenario_$s"
+                else
+                        notok "scenario $s exists" "vmtest.sh has no scenario_$s"
+                fi
+        done
         ;;
 esac
 if [ "$mode" = demo ]; then
