@@ -15,6 +15,7 @@
 #include "strv.h"
 
 static const char *arg_dest = NULL;
+static int dest_fd = -EBADF; /* arg_dest, O_PATH: every name below is made relative to it */
 /* SourcePath= takes specifiers: a '%' of the path is written "%%". The loader has checked
  * that the path holds no control character (write_new_file() refuses one). */
 static void write_source_path(FILE *f, const char *path) {
@@ -45,8 +46,12 @@ static void write_dropin(const Jail *j, FILE *f) {
                         j->name, j->name);
 }
 
-/* The whole file or none: opened "must not exist", removed again if writing fails. */
-static int write_new_file(const char *path, const Jail *j) {
+/* The whole file or none: made in memory, then one openat(2) "must not exist" and one
+ * write(2); removed again if writing fails. NAME is relative to the output directory. */
+static int write_new_file(const char *name, const Jail *j) {
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        ssize_t n;
         FILE *f;
         int fd, r = 0;
 
@@ -57,46 +62,54 @@ static int write_new_file(const char *path, const Jail *j) {
         if (!utf8_is_valid(j->path))
                 return -EBADMSG;
 
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+        f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        write_dropin(j, f);
+        if (fclose(f) != 0 || !text)
+                return -ENOMEM;
+
+        fd = openat(dest_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
         if (fd < 0)
                 return -errno;
-        f = fdopen(fd, "w");
-        if (!f) {
-                r = -errno;
-                (void) close(fd);
-                (void) unlink(path);
-                return r;
+        for (size_t done = 0; done < len; done += (size_t) n) {
+                n = write(fd, text + done, len - done);
+                if (n < 0 && errno == EINTR) {
+                        n = 0;
+                        continue;
+                }
+                if (n <= 0) {
+                        r = n < 0 ? -errno : -EIO;
+                        break;
+                }
         }
-        write_dropin(j, f);
-        if (fflush(f) != 0 || ferror(f))
-                r = errno > 0 ? -errno : -EIO;
-        if (fclose(f) != 0 && r == 0)
+        if (close(fd) < 0 && r == 0 && errno != EINTR)
                 r = -errno;
         if (r < 0)
-                (void) unlink(path);
+                (void) unlinkat(dest_fd, name, 0);
         return r;
 }
 
 /* TARGET.wants directories already made in this run. */
 static char **wants_made = NULL;
 
-/* Writes the jail's drop-in and links. All of it or nothing: on failure what was made for
- * this jail is removed again. -ENOMEM stops the run; anything else skips this jail only. */
+/* Writes the jail's drop-in and links, by names relative to the output directory (one
+ * short path walk each). All of it or nothing: on failure what was made for this jail is
+ * removed again. -ENOMEM stops the run; anything else skips this jail only. */
 static int generate(const Jail *j) {
-        _cleanup_free_ char *unit = NULL, *dir = NULL, *file = NULL;
+        _cleanup_free_ char *dir = NULL, *file = NULL;
         _cleanup_strv_free_ char **links = NULL;
         bool dir_made = false, file_made = false;
         int r;
 
-        if (asprintf(&unit, "virtualing@%s.service", j->name) < 0)
+        if (asprintf(&dir, "virtualing@%s.service.d", j->name) < 0 ||
+            asprintf(&file, "%s/50-virtualing.conf", dir) < 0)
                 return -ENOMEM;
-        if (asprintf(&dir, "%s/%s.d", arg_dest, unit) < 0 || asprintf(&file, "%s/50-virtualing.conf", dir) < 0)
-                return -ENOMEM;
-        if (mkdir(dir, 0755) >= 0)
+        if (mkdirat(dest_fd, dir, 0755) >= 0)
                 dir_made = true;
         else if (errno != EEXIST) {
                 r = -errno;
-                log_warning("Failed to create %s: %s, ignoring jail %s.", dir, strerror(-r), j->name);
+                log_warning("Failed to create %s/%s: %s, ignoring jail %s.", arg_dest, dir, strerror(-r), j->name);
                 return r;
         }
         r = write_new_file(file, j);
@@ -105,7 +118,7 @@ static int generate(const Jail *j) {
                 goto undo;
         }
         if (r < 0) {
-                log_warning("Failed to write %s: %s, ignoring jail %s.", file, strerror(-r), j->name);
+                log_warning("Failed to write %s/%s: %s, ignoring jail %s.", arg_dest, file, strerror(-r), j->name);
                 goto undo;
         }
         file_made = true; /* write_new_file() removed what it had begun otherwise */
@@ -113,14 +126,16 @@ static int generate(const Jail *j) {
         STRV_FOREACH(t, j->wanted_by) {
                 _cleanup_free_ char *wants = NULL, *link = NULL;
 
-                if (asprintf(&wants, "%s/%s.wants", arg_dest, *t) < 0 || asprintf(&link, "%s/%s", wants, unit) < 0) {
+                if (asprintf(&wants, "%s.wants", *t) < 0 ||
+                    asprintf(&link, "%s/virtualing@%s.service", wants, j->name) < 0) {
                         r = -ENOMEM;
                         goto undo;
                 }
                 if (!strv_contains(wants_made, wants)) {
-                        if (mkdir(wants, 0755) < 0 && errno != EEXIST) {
+                        if (mkdirat(dest_fd, wants, 0755) < 0 && errno != EEXIST) {
                                 r = -errno;
-                                log_warning("Failed to create %s: %s, ignoring jail %s.", wants, strerror(-r), j->name);
+                                log_warning("Failed to create %s/%s: %s, ignoring jail %s.", arg_dest, wants,
+                                            strerror(-r), j->name);
                                 goto undo;
                         }
                         if (strv_extend(&wants_made, wants) < 0) {
@@ -128,12 +143,16 @@ static int generate(const Jail *j) {
                                 goto undo;
                         }
                 }
-                if (symlink(SYSTEM_UNIT_DIR "/virtualing@.service", link) < 0 && errno != EEXIST) {
+                if (symlinkat(SYSTEM_UNIT_DIR "/virtualing@.service", dest_fd, link) < 0) {
+                        if (errno == EEXIST) /* the same target named twice in WantedBy= */
+                                continue;
                         r = -errno;
-                        log_warning("Failed to create %s: %s, ignoring jail %s.", link, strerror(-r), j->name);
+                        log_warning("Failed to create %s/%s: %s, ignoring jail %s.", arg_dest, link, strerror(-r),
+                                    j->name);
                         goto undo;
                 }
                 if (strv_extend(&links, link) < 0) {
+                        (void) unlinkat(dest_fd, link, 0);
                         r = -ENOMEM;
                         goto undo;
                 }
@@ -142,11 +161,11 @@ static int generate(const Jail *j) {
 
 undo:
         STRV_FOREACH(l, links)
-                (void) unlink(*l);
+                (void) unlinkat(dest_fd, *l, 0);
         if (file_made)
-                (void) unlink(file);
+                (void) unlinkat(dest_fd, file, 0);
         if (dir_made)
-                (void) rmdir(dir);
+                (void) unlinkat(dest_fd, dir, AT_REMOVEDIR);
         return r;
 }
 
@@ -155,12 +174,11 @@ static int run(void) {
         bool write_failed = false;
         _cleanup_strv_free_ char **dirs = NULL;
         unsigned flags = jail_load_flags_default();
-        struct stat st;
         int r;
 
-        if (stat(arg_dest, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                log_warning("Output directory %s is not usable: %s", arg_dest,
-                            errno ? strerror(errno) : "not a directory");
+        dest_fd = open(arg_dest, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dest_fd < 0) {
+                log_warning("Output directory %s is not usable: %s", arg_dest, strerror(errno));
                 return -ENOTDIR;
         }
 
@@ -237,6 +255,7 @@ int main(int argc, char *argv[]) {
         umask(0022);
 
         r = run();
+        dest_fd = safe_close(dest_fd);
         wants_made = strv_free(wants_made);
         if (r == -ENOMEM)
                 log_warning("Out of memory.");

@@ -1080,17 +1080,19 @@ static int parse_one_file(ParseCtx *c, const char *path) {
         if (!data)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = read(fd, data + size, (size_t) st.st_size + 1 - size);
+                size_t want = (size_t) st.st_size + 1 - size;
+                ssize_t n = read(fd, data + size, want);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
                         return diag_add(c->diags, path, 0, "cannot read: %s", strerror(errno));
                 }
-                if (n == 0)
-                        break;
                 size += (size_t) n;
                 if (size > (size_t) st.st_size)
                         return diag_add(c->diags, path, 0, "file changed while being read");
+                /* a regular file reads short only at its end: no read(2) more to see 0 */
+                if (n == 0 || (size_t) n < want)
+                        break;
         }
         data[size] = 0;
 

@@ -164,7 +164,7 @@ static void log_dispatch(int level, char * const *fields, const char *raw) {
         }
 }
 
-static void log_fv(int level, char * const *fields, int error, const char *fmt, va_list ap) {
+_printf_(4, 0) static void log_fv(int level, char * const *fields, int error, const char *fmt, va_list ap) {
         _cleanup_free_ char *raw = NULL;
         int saved = errno;
 

@@ -194,6 +194,19 @@ static int jail_enumerate(sd_bus *bus, const char *path, void *userdata, char **
         return 1;
 }
 
+/* The bus is gone (dbus-daemon restarted): nothing can be reported any more. The watcher
+ * exits with a failure, and systemd starts it again (Restart=on-failure); the saved states
+ * make the new one report what happened meanwhile, once. */
+static int on_bus_message(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        if (sd_bus_message_is_signal(msg, "org.freedesktop.DBus.Local", "Disconnected")) {
+                log_error("Lost the connection to the system bus; exiting.");
+                (void) sd_event_exit(m->event, -ECONNRESET);
+        }
+        return 0;
+}
+
 int bus_setup(Manager *m) {
         int r;
 
@@ -201,7 +214,9 @@ int bus_setup(Manager *m) {
         r = sd_bus_open_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
-        r = sd_bus_add_object_vtable(m->bus, &m->manager_slot, MANAGER_PATH, MANAGER_IFACE, manager_vtable, m);
+        r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
+        if (r >= 0)
+                r = sd_bus_add_object_vtable(m->bus, &m->manager_slot, MANAGER_PATH, MANAGER_IFACE, manager_vtable, m);
         if (r >= 0)
                 r = sd_bus_add_fallback_vtable(m->bus, &m->jail_slot, JAIL_PREFIX, JAIL_IFACE, jail_vtable, jail_find, m);
         if (r >= 0)
@@ -262,14 +277,17 @@ static int queue_signal(Watch *w, const char *member, const char *types, ...) {
         return 0;
 }
 
-void bus_send_outbox(Manager *m) {
+bool bus_send_outbox(Manager *m) {
+        int failed = 0;
+
         for (size_t i = 0; i < m->n_outbox; i++) {
                 int r = sd_bus_send(m->bus, m->outbox[i], NULL);
-                if (r < 0)
+                if (r < 0 && failed++ == 0)
                         log_error_errno(r, "Failed to send a signal: %m");
                 m->outbox[i] = sd_bus_message_unref(m->outbox[i]);
         }
         m->n_outbox = 0;
+        return failed == 0;
 }
 
 int bus_emit_memory_event(Watch *w, Counter c, uint64_t count, uint64_t current, uint64_t max) {

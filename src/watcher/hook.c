@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <systemd/sd-journal.h>
@@ -46,6 +48,8 @@ struct HookRunner {
         Hook *hooks;
         size_t n_running;
         HookStats stats;
+        sd_event_source **orphans; /* reap the leftovers killed; freed once they are reaped */
+        size_t n_orphans, n_orphans_alloc;
 };
 
 static HookParams *params_free(HookParams *p) {
@@ -104,6 +108,134 @@ static void kill_group(pid_t pid) {
         /* The child may not have called setsid() yet: then the group does not exist. */
         if (kill(-pid, SIGKILL) < 0 && errno == ESRCH)
                 (void) kill(pid, SIGKILL);
+}
+
+/* The session of PID, from /proc/PID/stat (its sixth field), or -1. */
+static pid_t session_of(pid_t pid) {
+        char path[64], buf[1024], *p;
+        int sid = -1;
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -1;
+        n = read(fd, buf, sizeof(buf) - 1);
+        (void) close(fd);
+        if (n <= 0)
+                return -1;
+        buf[n] = 0;
+        p = strrchr(buf, ')'); /* the command name may hold anything but ends at the last ')' */
+        if (!p || sscanf(p + 1, " %*c %*d %*d %d", &sid) != 1)
+                return -1;
+        return sid;
+}
+
+/* PID is a running hook, is in the session of one, or is already being reaped. */
+static bool leave_alone(const HookRunner *runner, pid_t pid) {
+        pid_t sid;
+
+        for (size_t i = 0; i < runner->n_orphans; i++) {
+                pid_t o;
+                if (sd_event_source_get_child_pid(runner->orphans[i], &o) >= 0 && o == pid)
+                        return true;
+        }
+
+        for (const Hook *h = runner->hooks; h; h = h->next)
+                if (h->pid == pid)
+                        return true;
+        sid = session_of(pid);
+        for (const Hook *h = runner->hooks; sid > 0 && h; h = h->next)
+                if (h->pid == sid)
+                        return true;
+        return false;
+}
+
+static void comm_of(pid_t pid, char *buf, size_t size) {
+        char path[64];
+        ssize_t n = -1;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd >= 0) {
+                n = read(fd, buf, size - 1);
+                (void) close(fd);
+        }
+        if (n <= 0)
+                n = snprintf(buf, size, "?");
+        buf[n] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+}
+
+static int on_orphan_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        return 0; /* sd-event reaps it after this; the source is freed at the next sweep */
+}
+
+static void orphans_collect(HookRunner *runner) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < runner->n_orphans; i++) {
+                int enabled = SD_EVENT_OFF;
+
+                (void) sd_event_source_get_enabled(runner->orphans[i], &enabled);
+                if (enabled == SD_EVENT_OFF) /* it exited and was reaped */
+                        sd_event_source_unref(runner->orphans[i]);
+                else
+                        runner->orphans[k++] = runner->orphans[i];
+        }
+        runner->n_orphans = k;
+}
+
+/* A hook's run ends when its command exits; whatever it left behind is killed then: the
+ * watcher is a child subreaper, so every process a hook started and abandoned, even one
+ * that left the hook's session (a daemon), becomes a child of the watcher. Children that
+ * are no running hook and in no running hook's session are killed and reaped. EXCLUDE is
+ * the hook that just exited, which sd-event reaps; REPORT logs each process killed that had
+ * left its session. */
+static void sweep_leftovers(HookRunner *runner, pid_t exclude, bool report) {
+        _cleanup_closedir_ DIR *tasks = opendir("/proc/self/task");
+        struct dirent *de;
+
+        orphans_collect(runner);
+        if (!tasks)
+                return;
+        while ((de = readdir(tasks))) {
+                _cleanup_fclose_ FILE *f = NULL;
+                char path[300], comm[32];
+                int pid;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
+                f = fopen(path, "re");
+                while (f && fscanf(f, "%d", &pid) == 1) {
+                        sd_event_source *src = NULL;
+
+                        if (pid <= 0 || pid == exclude || leave_alone(runner, pid))
+                                continue;
+                        comm_of(pid, comm, sizeof(comm));
+                        if (kill(pid, SIGKILL) < 0)
+                                continue;
+                        /* the exited hook's own group was killed with it; one that left it is news */
+                        if (report && session_of(pid) != exclude)
+                                log_warning("Killed process %d (%s), which a hook left behind.", pid, comm);
+                        if (runner->n_orphans >= runner->n_orphans_alloc) {
+                                size_t n = runner->n_orphans_alloc ? runner->n_orphans_alloc * 2 : 8;
+                                sd_event_source **o = realloc(runner->orphans, n * sizeof(*o));
+                                if (!o)
+                                        continue; /* a zombie until the watcher exits */
+                                runner->orphans = o;
+                                runner->n_orphans_alloc = n;
+                        }
+                        if (sd_event_add_child(runner->event, &src, pid, WEXITED, on_orphan_exit, runner) >= 0) {
+                                /* freed before it was reaped (the runner goes): sd-event reaps it then */
+                                (void) sd_event_source_set_child_process_own(src, true);
+                                runner->orphans[runner->n_orphans++] = src;
+                        }
+                }
+        }
 }
 
 static Hook *hook_free(Hook *h) {
@@ -295,10 +427,15 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         const char *path = h->current->commands[h->index][0];
         char buf[32];
 
+        /* the rest of its process group first: the leader is not reaped yet, so the group's
+         * id cannot have been taken by another */
+        if (kill(-h->pid, SIGKILL) < 0 && errno != ESRCH)
+                log_hook(h, "failed to kill what %s left behind: %s", path, strerror(errno));
         h->child_source = sd_event_source_unref(h->child_source);
         h->timer_source = sd_event_source_unref(h->timer_source);
         h->pid = 0;
         h->runner->n_running--;
+        sweep_leftovers(h->runner, si->si_pid, true);
 
         if (h->timed_out) { /* counted when the timer fired */
                 format_timeout(buf, sizeof buf, h->current->timeout);
@@ -340,6 +477,10 @@ int hook_runner_new(sd_event *e, HookRunner **ret) {
         if (sigemptyset(&ss) < 0 || sigaddset(&ss, SIGCHLD) < 0 || sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
                 return negative_errno();
 
+        /* what a hook abandons becomes ours, to be killed and reaped (sweep_leftovers()) */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                return negative_errno();
+
         runner = calloc(1, sizeof(HookRunner));
         if (!runner)
                 return -ENOMEM;
@@ -358,6 +499,10 @@ HookRunner *hook_runner_free(HookRunner *runner) {
                 runner->hooks = h->next;
                 hook_free(h);
         }
+        sweep_leftovers(runner, 0, false); /* no hook runs now: every leftover goes, quietly */
+        for (size_t i = 0; i < runner->n_orphans; i++)
+                sd_event_source_unref(runner->orphans[i]);
+        free(runner->orphans);
         sd_event_unref(runner->event);
         return mfree(runner);
 }

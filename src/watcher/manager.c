@@ -24,36 +24,6 @@
 #define MESSAGE_ID_PRESSURE "654bfa8e94ee4c878238b4ee66fd6abf"
 #define USAGE_POLL_USEC USEC_PER_SEC
 
-static const char * const counter_table[_COUNTER_MAX] = {
-        [COUNTER_LOW] = "low",
-        [COUNTER_HIGH] = "high",
-        [COUNTER_MAX] = "max",
-        [COUNTER_OOM] = "oom",
-        [COUNTER_OOM_KILL] = "oom_kill",
-        [COUNTER_OOM_GROUP_KILL] = "oom_group_kill",
-};
-
-static const char * const tally_table[_TALLY_MAX] = {
-        [TALLY_HIGH] = "high",
-        [TALLY_MAX] = "max",
-        [TALLY_OOM] = "oom",
-        [TALLY_OOM_KILL] = "oom_kill",
-        [TALLY_OOM_GROUP_KILL] = "oom_group_kill",
-        [TALLY_USAGE_UP] = "usage_up",
-        [TALLY_USAGE_DOWN] = "usage_down",
-        [TALLY_PRESSURE] = "pressure",
-        [TALLY_GROW] = "grow",
-        [TALLY_SHRINK] = "shrink",
-};
-
-const char *counter_to_string(Counter c) {
-        return c >= 0 && c < _COUNTER_MAX ? counter_table[c] : NULL;
-}
-
-const char *tally_to_string(Tally t) {
-        return t >= 0 && t < _TALLY_MAX ? tally_table[t] : NULL;
-}
-
 /* ---- journal records of events ---- */
 
 /* One record per event: MESSAGE_ID=, VIRTUALING_JAIL=, VIRTUALING_UNIT=, VIRTUALING_EVENT= and
@@ -167,32 +137,8 @@ static int watch_prepare(Watch *w) {
                 (void) close(fd);
                 return r;
         }
-        fprintf(f, "jail %s\nseen", w->name);
-        for (Counter c = 0; c < _COUNTER_MAX; c++)
-                fprintf(f, " %s=%" PRIu64, counter_to_string(c), w->seen[c]);
-        fputs("\ntally", f);
-        for (Tally t = 0; t < _TALLY_MAX; t++)
-                fprintf(f, " %s=%" PRIu64, tally_to_string(t), w->tally[t]);
-        fputs("\nabove", f);
-        for (size_t i = 0; i < n_thr; i++)
-                if (w->above[i / 64] & (UINT64_C(1) << (i % 64)))
-                        fprintf(f, " %" PRIu64, w->config->usage_thresholds[i]);
-        fputc('\n', f);
-        if (fflush(f) != 0 || ferror(f))
-                return -EIO;
-        return 0;
-}
-
-/* Phase two: one rename, the moment the state says the signals were sent. */
-static int watch_commit(Watch *w) {
-        char path[4096], tmp[4200];
-        int r;
-
-        r = state_path(w, path, sizeof(path));
-        if (r < 0)
-                return r;
-        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        return rename(tmp, path) < 0 ? -errno : 0;
+        return watch_state_write(f, w->name, w->seen, w->tally, w->config ? w->config->usage_thresholds : NULL, n_thr,
+                                 w->above);
 }
 
 void watch_mark_dirty(Watch *w) {
@@ -214,12 +160,34 @@ void watch_mark_dirty(Watch *w) {
         w->dirty = true;
 }
 
+static void save_failed(Watch *w, int r, const char *tmp_to_remove) {
+        if (tmp_to_remove)
+                (void) unlink(tmp_to_remove);
+        w->prepared = false;
+        if (!w->save_failing)
+                log_error_errno(r, "Failed to save the state of jail %s: %m; retrying every second (a watcher "
+                                "restarted meanwhile would report its latest events again).", w->name);
+        w->save_failing = true;
+}
+
+static int on_save_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->save_retry = sd_event_source_disable_unref(m->save_retry);
+        manager_commit(m);
+        return 0;
+}
+
 /* Saves every changed jail and sends what it signalled. A restart must neither lose nor
  * repeat events: the new states are written to temporary files first, then the signals
  * that waited in the outbox go on the wire, then the states are renamed into place. Only a
  * kill between the first send and the renames (microseconds) makes a restarted watcher
- * report that last batch again; nothing is ever lost. */
+ * report that last batch again; nothing is ever lost. Signals that could not be sent
+ * because the bus is gone leave the states as they were: the restarted watcher reports
+ * those events. A state that cannot be saved stays due and is tried again every second. */
 void manager_commit(Manager *m) {
+        bool sent = true;
+        size_t kept = 0;
         int r;
 
         for (size_t i = 0; i < m->n_dirty; i++) {
@@ -227,79 +195,76 @@ void manager_commit(Manager *m) {
                 if (!w)
                         continue;
                 r = watch_prepare(w);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to save the state of jail %s: %m", w->name);
-                        w->dirty = false;
-                        m->dirty[i] = NULL;
-                }
+                if (r < 0)
+                        save_failed(w, r, NULL);
+                else
+                        w->prepared = true;
         }
         if (m->bus) {
-                bus_send_outbox(m);
-                (void) sd_bus_flush(m->bus);
+                sent = bus_send_outbox(m);
+                if (sd_bus_flush(m->bus) < 0)
+                        sent = false;
         }
         for (size_t i = 0; i < m->n_dirty; i++) {
                 Watch *w = m->dirty[i];
+                char path[4096], tmp[4200];
+
                 if (!w)
                         continue;
-                r = watch_commit(w);
-                if (r < 0)
-                        log_error_errno(r, "Failed to save the state of jail %s: %m", w->name);
-                w->dirty = false;
                 if (w->events_changed) {
                         w->events_changed = false;
                         (void) bus_emit_properties_changed(w, "Events", NULL);
                 }
+                if (!w->prepared) {
+                        m->dirty[kept++] = w; /* retried */
+                        continue;
+                }
+                w->prepared = false;
+                r = state_path(w, path, sizeof(path));
+                if (r < 0) {
+                        save_failed(w, r, NULL);
+                        m->dirty[kept++] = w;
+                        continue;
+                }
+                snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+                if (!sent && m->bus && !sd_bus_is_open(m->bus)) {
+                        (void) unlink(tmp); /* not reported: the state stays behind them */
+                        w->dirty = false;
+                        continue;
+                }
+                if (rename(tmp, path) < 0) {
+                        save_failed(w, -errno, tmp);
+                        m->dirty[kept++] = w;
+                        continue;
+                }
+                if (w->save_failing)
+                        log_info("The state of jail %s is saved again.", w->name);
+                w->save_failing = false;
+                w->dirty = false;
         }
         if (m->n_dirty > 0)
                 metrics_mark_dirty(m);
-        m->n_dirty = 0;
+        m->n_dirty = kept;
+        if (kept > 0 && !m->save_retry) {
+                r = sd_event_add_time_relative(m->event, &m->save_retry, CLOCK_MONOTONIC, USEC_PER_SEC, 0,
+                                               on_save_retry, m);
+                if (r < 0)
+                        log_error_errno(r, "Failed to arm the retry of saving states: %m");
+        }
 }
 
 /* 1: state found (a cgroup we knew), 0: a new cgroup, everything it reports is new */
 static int watch_load_state(Watch *w) {
         _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *line = NULL;
         char path[4096];
-        size_t size = 0;
 
         if (state_path(w, path, sizeof(path)) < 0)
                 return 0;
         f = fopen(path, "re");
         if (!f)
                 return 0;
-        while (getline(&line, &size, f) > 0) {
-                char *save = NULL, *kind = strtok_r(line, " \n", &save);
-
-                if (!kind)
-                        continue;
-                for (char *t = strtok_r(NULL, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
-                        char *eq = strchr(t, '=');
-                        uint64_t v;
-
-                        if (streq(kind, "above")) {
-                                if (parse_uint64(t, &v) < 0 || !w->config)
-                                        continue;
-                                for (size_t i = 0; i < w->config->n_usage_thresholds; i++)
-                                        if (w->config->usage_thresholds[i] == v)
-                                                w->above[i / 64] |= UINT64_C(1) << (i % 64);
-                                continue;
-                        }
-                        if (!eq)
-                                continue;
-                        *eq = 0;
-                        if (parse_uint64(eq + 1, &v) < 0)
-                                continue;
-                        if (streq(kind, "seen")) {
-                                for (Counter c = 0; c < _COUNTER_MAX; c++)
-                                        if (streq(t, counter_to_string(c)))
-                                                w->seen[c] = v;
-                        } else if (streq(kind, "tally")) {
-                                for (Tally k = 0; k < _TALLY_MAX; k++)
-                                        if (streq(t, tally_to_string(k)))
-                                                w->tally[k] = v;
-                        }
-                }
-        }
+        watch_state_read(f, w->seen, w->tally, w->config ? w->config->usage_thresholds : NULL,
+                         w->config ? w->config->n_usage_thresholds : 0, w->above);
         return 1;
 }
 
@@ -397,24 +362,7 @@ static void watch_process(Watch *w) {
                 return;
         }
         memcpy(now, w->seen, sizeof(now));
-        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                char *sp = strchr(l, ' ');
-                const char *key = l;
-                uint64_t v;
-
-                /* "key value", the value a plain decimal that fits: anything else is
-                 * malformed, ignored, and what we had is kept */
-                if (!sp)
-                        continue;
-                *sp = 0;
-                if (parse_uint64(sp + 1, &v) < 0)
-                        continue;
-                for (Counter c = 0; c < _COUNTER_MAX; c++)
-                        if (streq(key, counter_to_string(c))) {
-                                now[c] = v;
-                                found[c] = true;
-                        }
-        }
+        memory_events_parse(buf, (size_t) r, now, found);
 
         for (Counter c = COUNTER_HIGH; c < _COUNTER_MAX; c++) {
                 if (!found[c])
@@ -1037,6 +985,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_outbox; i++)
                 sd_bus_message_unref(m->outbox[i]);
         free(m->outbox);
+        sd_event_source_disable_unref(m->save_retry);
         sd_event_source_disable_unref(m->usage_timer);
         sd_event_source_disable_unref(m->metrics_timer);
         sd_event_source_disable_unref(m->inotify_source);

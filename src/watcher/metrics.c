@@ -34,6 +34,15 @@ static void gauge(FILE *f, const char *metric, const char *jail, uint64_t v) {
         fprintf(f, "\"} %" PRIu64 "\n", v);
 }
 
+/* Said once, not at every change: the next change tries again. */
+static int metrics_failed(Manager *m, int r, const char *path) {
+        if (!m->metrics_failing)
+                log_error_errno(r, "Failed to write %s: %m; the metrics file is behind until it can be written.",
+                                path);
+        m->metrics_failing = true;
+        return r;
+}
+
 int metrics_write(Manager *m) {
         _cleanup_free_ char *path = NULL, *tmp = NULL;
         FILE *f;
@@ -45,7 +54,7 @@ int metrics_write(Manager *m) {
                 return -ENOMEM;
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
-                return log_error_errno(-errno, "Failed to write %s: %m", tmp);
+                return metrics_failed(m, -errno, tmp);
         f = fdopen(fd, "w");
         if (!f) {
                 (void) close(fd);
@@ -84,8 +93,11 @@ int metrics_write(Manager *m) {
                 r = -errno;
         if (r < 0) {
                 (void) unlink(tmp);
-                return log_error_errno(r, "Failed to write %s: %m", path);
+                return metrics_failed(m, r, path);
         }
+        if (m->metrics_failing)
+                log_info("%s is written again.", path);
+        m->metrics_failing = false;
         return 0;
 }
 

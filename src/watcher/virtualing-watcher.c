@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* virtualing-watcher: memory events of every jail as D-Bus signals, journal entries,
  * hook runs and elastic memory. */
+#include <errno.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <systemd/sd-daemon.h>
@@ -46,6 +47,8 @@ int main(int argc, char *argv[]) {
                 return 1;
         (void) sd_notify(false, "READY=1\nSTATUS=Watching jails.");
         r = sd_event_loop(m->event);
+        if (r == -ECONNRESET) /* the bus went away: said so; systemd starts a new watcher */
+                return 1;
         if (r < 0) {
                 log_error_errno(r, "Event loop failed: %m");
                 return 1;

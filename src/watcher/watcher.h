@@ -6,40 +6,11 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "counters.h"
 #include "hashmap.h"
 #include "hook.h"
 #include "jail.h"
 #include "log.h"
-
-/* The memory.events counters, in the order the kernel prints them. */
-typedef enum Counter {
-        COUNTER_LOW,
-        COUNTER_HIGH,
-        COUNTER_MAX,
-        COUNTER_OOM,
-        COUNTER_OOM_KILL,
-        COUNTER_OOM_GROUP_KILL,
-        _COUNTER_MAX,
-        _COUNTER_INVALID = -EINVAL,
-} Counter;
-
-/* Cumulative counts behind the Events property and the metrics. */
-typedef enum Tally {
-        TALLY_HIGH,
-        TALLY_MAX,
-        TALLY_OOM,
-        TALLY_OOM_KILL,
-        TALLY_OOM_GROUP_KILL,
-        TALLY_USAGE_UP,
-        TALLY_USAGE_DOWN,
-        TALLY_PRESSURE,
-        TALLY_GROW,
-        TALLY_SHRINK,
-        _TALLY_MAX,
-} Tally;
-
-const char *counter_to_string(Counter c) _pure_;
-const char *tally_to_string(Tally t) _pure_;
 
 typedef struct Manager Manager;
 
@@ -67,6 +38,8 @@ typedef struct Watch {
         usec_t below_since; /* usage low enough to shrink since then, 0: not */
         bool grow_pending;  /* a SetUnitProperties call is under way */
         bool dirty;          /* state file needs writing */
+        bool prepared;       /* its new state is in the temporary file, to be renamed */
+        bool save_failing;   /* saving failed: said once, retried every second */
         bool events_changed; /* PropertiesChanged(Events) due at the next commit */
 } Watch;
 
@@ -91,9 +64,11 @@ struct Manager {
         Watch **by_wd;     /* inotify wd -> watch */
         size_t n_by_wd;
 
+        sd_event_source *save_retry;  /* armed while some state could not be saved */
         sd_event_source *usage_timer; /* only while some jail has thresholds or shrinks */
         sd_event_source *metrics_timer;
         bool metrics_dirty;
+        bool metrics_failing; /* writing the metrics file failed: said once */
 
         HookRunner *hooks;
         size_t n_polling; /* watches with thresholds or elastic memory: the usage timer's */
@@ -125,7 +100,8 @@ int bus_emit_memory_event(Watch *w, Counter c, uint64_t count, uint64_t current,
 int bus_emit_usage_crossed(Watch *w, uint64_t threshold, const char *direction, uint64_t current);
 int bus_emit_pressure(Watch *w, const char *kind);
 int bus_emit_limit_changed(Watch *w, uint64_t old_max, uint64_t new_max, const char *reason);
-void bus_send_outbox(Manager *m);
+/* False if a signal could not be sent. */
+bool bus_send_outbox(Manager *m);
 int bus_emit_properties_changed(Watch *w, const char *property, ...);
 /* SetUnitProperties through systemd, asynchronously; callback with the result. */
 typedef void (*set_limits_cb)(Watch *w, int error, void *userdata);

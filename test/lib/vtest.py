@@ -43,6 +43,17 @@ def reexec_with_system_python(script):
         os.execv('/usr/bin/python3', ['/usr/bin/python3', os.path.abspath(script)] + sys.argv[1:])
 
 
+def private_mount_namespace():
+    """Moves this process (still single-threaded) into a mount namespace of its own, with
+    private propagation, so that the test may mount over its own files; True if it did."""
+    import ctypes
+    CLONE_NEWNS = 0x00020000
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS) != 0:
+        return False
+    return subprocess.run(['mount', '--make-rprivate', '/'], stderr=subprocess.DEVNULL).returncode == 0
+
+
 class Abort(BaseException):
     """Ends the run from a signal handler; not swallowed by a section's `except Exception`."""
 

@@ -26,11 +26,6 @@ static sd_event *event;
 static HookRunner *runner;
 static size_t max_running, n_samples;
 
-static void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-
 static usec_t now_usec(void) {
         struct timespec ts;
 
@@ -382,6 +377,64 @@ static void test_free_kills(const char *hang_sh) {
         ok(hook_runner_free(NULL) == NULL, "free(NULL)");
 }
 
+static bool gone(pid_t pid) { /* no process, not even a zombie */
+        char st;
+        pid_t pgrp;
+
+        return pid > 0 && !proc_state(pid, &st, &pgrp);
+}
+
+static int read_pid(const char *name) {
+        _cleanup_free_ char *p = path(name), *s = slurp(p);
+        int pid = 0;
+
+        return sscanf(s, "%d", &pid) == 1 ? pid : 0;
+}
+
+/* What a hook leaves behind when it exits is killed and reaped: a background child, a
+ * grandchild whose parent exited (now ours: the runner is a subreaper), and a daemon that
+ * left the hook's session; while a hook runs, what is in its session is left alone. */
+static void test_leftovers(void) {
+        _cleanup_free_ char *daemon_sh = NULL, *long_sh = NULL, *dir = path("");
+        HookValues v = {};
+        char **daemon_cmd[] = { NULL }, **long_cmd[] = { NULL };
+        int bg, orphan, escaped, kept;
+
+        daemon_sh = write_script("daemon.sh",
+                                 "cd \"$1\"\n"
+                                 "sleep 1001 & echo $! >bg.pid\n"
+                                 "sh -c 'sleep 1002 & echo $! >orphan.pid'\n"
+                                 "setsid sleep 1003 & echo $! >escaped.pid\n"
+                                 /* until it has left the session (field 6 of its stat) */
+                                 "while [ \"$(cut -d' ' -f6 /proc/$!/stat)\" = $$ ]; do sleep 0.01; done\n");
+        long_sh = write_script("long.sh",
+                               "cd \"$1\"\n"
+                               "sh -c 'sleep 1004 & echo $! >kept.pid'\n"
+                               "while [ ! -e go ]; do sleep 0.02; done\n");
+        daemon_cmd[0] = (char *[]) { daemon_sh, dir, NULL };
+        long_cmd[0] = (char *[]) { long_sh, dir, NULL };
+
+        is_int(fire("leftovers", JAIL_EVENT_OOM, long_cmd, 1, USEC_INFINITY, &v), 0, "fire a hook that runs on");
+        ok(WAIT_FOR((kept = read_pid("kept.pid")) > 0, 5), "its grandchild (sleep 1004) is up and has become ours");
+        is_int(fire("leftovers", JAIL_EVENT_HIGH, daemon_cmd, 1, USEC_INFINITY, &v), 0,
+               "fire a hook that leaves three processes behind");
+        ok(WAIT_FOR(hook_runner_running(runner) == 1, 10), "it has exited, the other runs on");
+        bg = read_pid("bg.pid");
+        orphan = read_pid("orphan.pid");
+        escaped = read_pid("escaped.pid");
+        ok(bg > 0 && WAIT_FOR(gone(bg), 5), "its background child is killed and reaped");
+        ok(orphan > 0 && WAIT_FOR(gone(orphan), 5), "the child of its exited child too");
+        ok(escaped > 0 && WAIT_FOR(gone(escaped), 5), "and the one that left its session (setsid)");
+        ok(kept > 0 && !dead(kept), "the running hook's process, ours by now, is left alone");
+        {
+                _cleanup_free_ char *go = path("go");
+                _cleanup_fclose_ FILE *f = fopen(go, "we");
+                ok(f, "let the other hook end");
+        }
+        ok(WAIT_FOR(IDLE(), 10), "it ended");
+        ok(WAIT_FOR(gone(kept), 5), "what it left behind is killed and reaped then");
+}
+
 static void rm_tmpdir(void) {
         _cleanup_(closedirp) DIR *d = opendir(tmpdir);
         struct dirent *de;
@@ -430,6 +483,7 @@ int main(void) {
         test_failures(append_sh);
         test_independent(slow_sh);
         test_free_kills(hang_sh);
+        test_leftovers();
 
         runner = hook_runner_free(runner);
         siginfo_t si = {};

@@ -78,6 +78,16 @@ def sanitized(pid):
         return False
 
 
+def hook_idle(log):
+    """The slow hook's log has as many ends as starts."""
+    try:
+        with open(log) as f:
+            words = [line.split()[0] for line in f if line.strip()]
+    except OSError:
+        return False
+    return words.count('start') == words.count('end') > 0
+
+
 def sched_runs(pid):
     """Timeslices run on a CPU by every thread of pid: 3rd field of /proc/PID/task/*/schedstat."""
     total = 0
@@ -141,6 +151,9 @@ class Manager(dbus.service.Object):
                "props": [[str(k), type(v).__name__, int(v) if isinstance(v, int) else str(v)] for k, v in props]}
         with open(log_path, "a") as f:
             f.write(json.dumps(rec) + "\n")
+        if os.path.exists(os.path.join(os.path.dirname(log_path), "refuse")):
+            raise dbus.exceptions.DBusException("Refused by the test.",
+                                                name="org.freedesktop.DBus.Error.AccessDenied")
         d = os.path.join(slice_dir, str(unit))
         if "/" in unit or not os.path.isdir(d):
             raise dbus.exceptions.DBusException("Unit %s not loaded." % unit,
@@ -172,6 +185,24 @@ except dbus.exceptions.DBusException as e:
     print(e.get_dbus_name())
 '''
 
+# Rewrites memory.events (argv[1]) with "high" rising by STEP up to N, at most RATE events a
+# second; prints the seconds it took.
+STORM_WRITER = r'''
+import os, sys, time
+path, n, step, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+data = [("low 0\nhigh %d\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n" % i).encode()
+        for i in range(0, n + 1, step)]
+fd = os.open(path, os.O_WRONLY)
+t0 = time.monotonic()
+for k in range(1, len(data)):
+    os.pwrite(fd, data[k], 0)
+    if k % 100 == 0:  # paced by the hundred
+        ahead = t0 + k * step / rate - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+print(time.monotonic() - t0)
+'''
+
 # Hooks. Each writes what it saw under the directory or prefix given as its first argument.
 HOOK_ENV = r'''#!/bin/sh
 # Records its argv and its environment exactly as execve() gave them.
@@ -200,6 +231,30 @@ sleep 1000 &
 echo "$$ $!" >"$1.tmp"
 mv "$1.tmp" "$1"
 exec sleep 1000
+'''
+
+HOOK_DAEMON = r'''#!/bin/sh
+# Leaves a daemon behind (its own session) and a background child, then exits.
+setsid sleep 1000 &
+echo $! >"$1.daemon"
+# until it has left this session (field 6 of its stat)
+while [ "$(cut -d' ' -f6 /proc/$!/stat)" = $$ ]; do sleep 0.01; done
+sleep 1001 &
+echo $! >"$1.child"
+'''
+
+HOOK_CHATTY = r'''#!/bin/sh
+# Writes megabytes to its stdout and stderr, then says it finished.
+head -c 2000000 /dev/zero | tr '\\0' o
+head -c 2000000 /dev/zero | tr '\\0' e >&2
+echo done >"$1"
+'''
+
+HOOK_SLOW = r'''#!/bin/sh
+# Records each run (start, end) and takes 0.3 s.
+echo "start $(date +%s.%N) $VIRTUALING_COUNT" >>"$1"
+sleep 0.3
+echo "end $(date +%s.%N)" >>"$1"
 '''
 
 HOOK_BAD = r'''#!/bin/sh
@@ -553,8 +608,15 @@ class Test:
                      f'[Events]\nUsageThreshold=1M\nOnUsage={env_hook} {w.out}/usage\n')
         w.write_conf('psi', base.format(n='psi') +
                      f'[Events]\nPressureThreshold=full 150ms 2s\nOnPressure={env_hook} {w.out}/psi\n')
+        daemon_hook = w.write_hook('daemon.sh', HOOK_DAEMON)
+        chatty_hook = w.write_hook('chatty.sh', HOOK_CHATTY)
+        slow_hook = w.write_hook('slow.sh', HOOK_SLOW)
+        w.write_conf('daemonhook', base.format(n='daemonhook') + f'[Events]\nOnMemoryHigh={daemon_hook} {w.out}/daemon\n')
+        w.write_conf('chatty', base.format(n='chatty') + f'[Events]\nOnMemoryHigh={chatty_hook} {w.out}/chatty\n')
+        w.write_conf('flood', base.format(n='flood') + f'[Events]\nOnMemoryHigh={slow_hook} {w.out}/flood\n')
         elastic = ('[Resources]\nMemoryMax=64M\nMemoryGrowStep=32M\nMemoryGrowLimit=256M\n'
                    'MemoryGrowIntervalSec=500ms\n')
+        w.write_conf('refused', base.format(n='refused') + elastic)
         w.write_conf('elastic', base.format(n='elastic') + elastic)
         w.write_conf('shrinky', base.format(n='shrinky') + elastic + 'MemoryShrinkAfterSec=1s\n')
         w.write_conf('reelastic', base.format(n='reelastic') + elastic)
@@ -1428,6 +1490,173 @@ class Test:
             diag = p.stderr[-3000:]
         T.ok(a == b, f'idle with no thresholds or elastic jails: no wake-up in 2 s (schedstat runs {a} -> {b})', diag)
 
+    # -- 12 --
+
+    def faults(self):
+        w, sub = self.w, self.sub
+
+        # systemd refuses SetUnitProperties: said, nothing counted, tried again later
+        rf = self.jail('virtualing@refused.service', place=False, limit_max=64 * M, current=10 * M)
+        T.ok(self.place(rf), 'jail "refused" (elastic, MemoryMax=64M) added')
+        refuse = os.path.join(w.tmp, 'refuse')
+        open(refuse, 'w').close()
+        m = sub.mark()
+        rf.bump(high=1)
+        T.ok(wait_until(lambda: 'systemd refused to change the memory limits of jail refused: Refused by the test.'
+                        in w.log(), 5), 'systemd refuses the growth: the watcher says so', w.log()[-1500:])
+        T.ok(sub.select(m, member='MemoryEvent', path=rf.path, args=['high', 1]) and
+             not sub.select(m, member='MemoryLimitChanged', path=rf.path) and rf.read('memory.max') == str(64 * M) and
+             w.events_prop(rf.path)['grow'] == 0,
+             'the event is signalled; no MemoryLimitChanged, memory.max still 64M, grow=0',
+             sub.select(m, path=rf.path))
+        os.unlink(refuse)
+        time.sleep(0.6)  # MemoryGrowIntervalSec=500ms since the refused try
+        m = sub.mark()
+        rf.bump(high=2)
+        r = sub.wait(5, m, member='MemoryLimitChanged', path=rf.path)
+        T.ok(r and r['args'] == [64 * M, 96 * M, 'grow'] and w.events_prop(rf.path)['grow'] == 1,
+             'systemd accepts again: the next event grows it 64M -> 96M, grow=1', r)
+
+        # /run/virtualing not writable: events still reported, said once, saved when it is again
+        if not w.private_mounts:
+            T.skip('the state directory made read-only', 'no mount namespace of the test\'s own')
+        else:
+            st = self.jails['ev']
+            state = w.state_file(st.inode)
+            with open(state) as f:
+                before = f.read()
+            subprocess.run(['mount', '--bind', w.run, w.run], check=True)
+            subprocess.run(['mount', '-o', 'remount,bind,ro', w.run], check=True)
+            try:
+                m = sub.mark()
+                log0 = len(w.log())
+                for k in range(1, 4):
+                    st.bump(high=1)
+                    sub.wait(5, m, member='MemoryEvent', path=st.path, args=['high', 1])
+                    m2 = sub.mark()
+                    wait_until(lambda: sub.select(m2), 0.3)
+                got = sub.memory_events(st.path, m)
+                T.ok(len(got) == 3 and all(r['args'][:2] == ['high', 1] for r in got),
+                     'read-only runtime directory: each of 3 events is still signalled', got)
+                time.sleep(1.2)  # a retry or two
+                fails = re.findall(r'Failed to save the state of jail ev: Read-only file system; retrying',
+                                   w.log()[log0:])
+                T.ok(len(fails) == 1, 'the failure is said once, not at every event or retry '
+                     f'({len(fails)} times)', w.log()[log0:][-1500:])
+                T.ok(re.search(r'metrics\.prom\.tmp: Read-only file system; the metrics file is behind',
+                               w.log()[log0:]) and w.log()[log0:].count('the metrics file is behind') == 1,
+                     'so is the metrics file\'s, once', w.log()[log0:][-1500:])
+                with open(state) as f:
+                    T.ok(f.read() == before, 'the state file is as it was')
+            finally:
+                subprocess.run(['umount', w.run], check=True)
+            T.ok(wait_until(lambda: 'The state of jail ev is saved again.' in w.log(), 3),
+                 'writable again: the retry saves it and says so', w.log()[-1500:])
+            with open(state) as f:
+                now = f.read()
+            seen = re.search(r'\bhigh=(\d+)', now)
+            want = st.c['high']
+            T.ok(seen and int(seen.group(1)) == want, f'the state file has high={want}', now)
+            st.bump(high=1)
+            T.ok(wait_until(lambda: 'is written again' in w.log(), 5), 'the metrics file is written again at the '
+                 'next change', w.log()[-1000:])
+
+        # a hook that leaves a daemon and a child behind: both killed when it exits
+        dj = self.jail('virtualing@daemonhook.service', place=False)
+        T.ok(self.place(dj), 'jail "daemonhook" (a hook that leaves a daemon behind) added')
+        dj.bump(high=1)
+        pids = {}
+
+        def read_pids():
+            for k in ('daemon', 'child'):
+                try:
+                    with open(f'{w.out}/daemon.{k}') as f:
+                        pids[k] = int(f.read())
+                except (OSError, ValueError):
+                    return False
+            return True
+        T.ok(wait_until(read_pids, 5), 'the hook ran and recorded its daemon and child', pids)
+        T.ok(wait_until(lambda: all(proc_state(p) is None for p in pids.values()), 5),
+             'both are killed and reaped once it has exited (not even zombies)',
+             {k: proc_state(p) for k, p in pids.items()})
+        T.ok(re.search(rf'Killed process {pids.get("daemon")} \(sleep\), which a hook left behind', w.log()),
+             'the daemon that left the hook\'s session is named in the log', w.log()[-1000:])
+
+        # a hook that writes megabytes
+        ch = self.jail('virtualing@chatty.service', place=False)
+        T.ok(self.place(ch), 'jail "chatty" (a hook that writes 4 MB) added')
+        rss0 = vm_rss_kib(w.watcher.pid)
+        m = sub.mark()
+        ch.bump(high=1)
+        T.ok(wait_until(lambda: os.path.exists(w.out + '/chatty'), 20), 'the hook wrote its 4 MB and finished')
+        rss1 = vm_rss_kib(w.watcher.pid)
+        T.ok(sanitized(w.watcher.pid) or rss1 - rss0 < 1024, f'the watcher\'s RSS grew by {rss1 - rss0} KiB (< 1 MiB)')
+        m = sub.mark()
+        ch.bump(high=2)
+        T.ok(sub.wait(3, m, member='MemoryEvent', path=ch.path, args=['high', 2]), 'the next event is signalled')
+
+        # an event storm: 10,000 events in a second, each its own change of memory.events (a
+        # real cgroup's file notifies at most 50 times a second, whatever its counters do)
+        fl = self.jail('virtualing@flood.service', place=False)
+        T.ok(self.place(fl), 'jail "flood" (a hook that takes 0.3 s) added')
+        m = sub.mark()
+        N, step, rate = 10000, 1, 10000
+        # in a process of its own: this one's threads (subscriber, journal) would slow it
+        p = subprocess.run([sys.executable, '-c', STORM_WRITER, fl.events_file, str(N), str(step), str(rate)],
+                           capture_output=True, text=True, timeout=30)
+        t = float(p.stdout.strip() or 'nan')
+        fl.c['high'] = N
+        T.ok(wait_until(lambda: w.events_prop(fl.path)['high'] == N, 10),
+             f'{N} events in {t:.2f}s ({N / t:.0f}/s, {N // step} changes of memory.events): Events says '
+             f'high={N}, nothing lost', (w.events_prop(fl.path), p.stderr))
+        self.barrier()
+        got = sum(r['args'][1] for r in sub.memory_events(fl.path, m))
+        n_sig = len(sub.memory_events(fl.path, m))
+        T.ok(got == N, f'the MemoryEvent counts sum to {N} ({n_sig} signals, coalesced)', got)
+        T.ok(wait_until(lambda: hook_idle(w.out + '/flood'), 10), 'the hook runs have ended')
+        with open(w.out + '/flood') as f:
+            runs = [line.split() for line in f]
+        starts = [float(r[1]) for r in runs if r[0] == 'start']
+        ends = [float(r[1]) for r in runs if r[0] == 'end']
+        overlap = any(starts[i + 1] < ends[i] for i in range(min(len(starts) - 1, len(ends))))
+        T.ok(1 <= len(starts) <= 2 + int(t / 0.3) and not overlap,
+             f'hook runs bounded: {len(starts)} for {n_sig} signals in {t:.2f}s, one at a time', runs)
+
+    # -- 13 --
+
+    def bus_restart(self):
+        w = self.w
+        old = w.watcher
+        daemon = next((p for p in w.procs if p.poll() is None and 'dbus-daemon' in ' '.join(map(str, p.args))), None)
+        if daemon is None:
+            T.ok(False, 'the dbus-daemon of the test is found')
+            return
+        daemon.terminate()
+        daemon.wait(5)
+        try:
+            rc = old.wait(5)
+        except subprocess.TimeoutExpired:
+            rc = None
+        T.ok(rc == 1, f'the bus goes away: the watcher exits with status 1 ({rc}), for systemd to restart it')
+        T.ok('Lost the connection to the system bus; exiting.' in w.log(), 'and says why', w.log()[-800:])
+        ev = self.jails['ev']
+        ev.bump(high=3)  # while nobody watches
+        try:
+            os.unlink(w.busdir + '/system_bus_socket')
+        except FileNotFoundError:
+            pass
+        w.start_bus()
+        w.start_systemd()
+        self.sub = sub = Subscriber(w)
+        m = sub.mark()
+        w.start_watcher()
+        r = sub.wait(5, m, member='MemoryEvent', path=ev.path)
+        self.barrier()
+        evs = [e for e in sub.select(m, member='MemoryEvent') if e['path'] != self.sentinel.path]  # barrier's own
+        T.ok(r and r['args'][:2] == ['high', 3] and len(evs) == 1,
+             'a new bus and a new watcher: what happened meanwhile is reported once (high +3), nothing else',
+             [(e['path'], e['args']) for e in evs])
+
     def shutdown(self):
         w = self.w
         w.watcher.send_signal(signal.SIGTERM)
@@ -1436,7 +1665,9 @@ class Test:
         except subprocess.TimeoutExpired:
             rc = None
         T.ok(rc == 0, f'SIGTERM: the watcher exits 0 (status {rc})', w.log()[-2000:])
-        bad = re.findall(r'.*(?:Sanitizer|runtime error|Assertion|Segmentation fault).*', w.all_logs())
+        # line by line: a hook's megabyte of output is one line, too long for a leading .*
+        bad = [line for line in w.all_logs().splitlines()
+               if re.search(r'Sanitizer|runtime error|Assertion|Segmentation fault', line)]
         T.ok(not bad, 'no sanitizer report or assertion in the watcher logs', '\n'.join(bad))
 
 
@@ -1555,10 +1786,12 @@ def main():
         return 1
 
     os.umask(0o022)
-    vtest.arm_alarm(150)
+    vtest.arm_alarm(200)
+    private = vtest.private_mount_namespace()
 
     t_start = time.monotonic()
     world = World(watcher_bin, srcdir)
+    world.private_mounts = private
     test = Test(world)
 
     def check_watcher(title):
@@ -1578,7 +1811,8 @@ def main():
                 ('4. hooks', test.hooks), ('5. usage thresholds', test.usage), ('6. restart', test.restart),
                 ('7. robustness', test.robustness), ('8. D-Bus API and policy', test.api),
                 ('9. elastic memory', test.elastic), ('10. metrics', test.metrics), ('11. idle', test.idle),
-                ('shutdown', test.shutdown)]
+                ('12. faults: systemd refuses, read-only state, leftover and chatty hooks, a storm', test.faults),
+                ('13. the bus restarts', test.bus_restart), ('shutdown', test.shutdown)]
     return vtest.run_sections(T, t_start, test.setup, 'setup: private bus, fake systemd, subscribers, watcher',
                               sections, finish, before_each=check_watcher)
 

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The watcher's own parsers: memory.events and the state file. No I/O but the FILE given. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counters.h"
+#include "parse-util.h"
+
+static const char * const counter_table[_COUNTER_MAX] = {
+        [COUNTER_LOW] = "low",
+        [COUNTER_HIGH] = "high",
+        [COUNTER_MAX] = "max",
+        [COUNTER_OOM] = "oom",
+        [COUNTER_OOM_KILL] = "oom_kill",
+        [COUNTER_OOM_GROUP_KILL] = "oom_group_kill",
+};
+
+static const char * const tally_table[_TALLY_MAX] = {
+        [TALLY_HIGH] = "high",
+        [TALLY_MAX] = "max",
+        [TALLY_OOM] = "oom",
+        [TALLY_OOM_KILL] = "oom_kill",
+        [TALLY_OOM_GROUP_KILL] = "oom_group_kill",
+        [TALLY_USAGE_UP] = "usage_up",
+        [TALLY_USAGE_DOWN] = "usage_down",
+        [TALLY_PRESSURE] = "pressure",
+        [TALLY_GROW] = "grow",
+        [TALLY_SHRINK] = "shrink",
+};
+
+const char *counter_to_string(Counter c) {
+        return c >= 0 && c < _COUNTER_MAX ? counter_table[c] : NULL;
+}
+
+const char *tally_to_string(Tally t) {
+        return t >= 0 && t < _TALLY_MAX ? tally_table[t] : NULL;
+}
+
+void memory_events_parse(const char *text, size_t size, uint64_t now[_COUNTER_MAX], bool found[_COUNTER_MAX]) {
+        const char *end = memchr(text, 0, size) ?: text + size;
+
+        for (const char *l = text; l < end;) {
+                const char *nl = memchr(l, '\n', (size_t) (end - l)) ?: end, *sp;
+                char value[32];
+                size_t klen, vlen;
+                uint64_t v;
+
+                /* "key value", the value a plain decimal that fits: anything else is
+                 * malformed, ignored, and what the caller had is kept */
+                sp = memchr(l, ' ', (size_t) (nl - l));
+                if (sp) {
+                        klen = (size_t) (sp - l);
+                        vlen = (size_t) (nl - sp - 1);
+                        if (vlen > 0 && vlen < sizeof(value)) {
+                                memcpy(value, sp + 1, vlen);
+                                value[vlen] = 0;
+                                if (parse_uint64(value, &v) >= 0)
+                                        for (Counter c = 0; c < _COUNTER_MAX; c++)
+                                                if (strlen(counter_table[c]) == klen &&
+                                                    memcmp(l, counter_table[c], klen) == 0) {
+                                                        now[c] = v;
+                                                        found[c] = true;
+                                                }
+                        }
+                }
+                l = nl + 1;
+        }
+}
+
+int watch_state_write(FILE *f, const char *name, const uint64_t seen[_COUNTER_MAX], const uint64_t tally[_TALLY_MAX],
+                      const uint64_t *thresholds, size_t n_thresholds, const uint64_t *above) {
+        fprintf(f, "jail %s\nseen", name);
+        for (Counter c = 0; c < _COUNTER_MAX; c++)
+                fprintf(f, " %s=%" PRIu64, counter_table[c], seen[c]);
+        fputs("\ntally", f);
+        for (Tally t = 0; t < _TALLY_MAX; t++)
+                fprintf(f, " %s=%" PRIu64, tally_table[t], tally[t]);
+        fputs("\nabove", f);
+        for (size_t i = 0; i < n_thresholds; i++)
+                if (above[i / 64] & (UINT64_C(1) << (i % 64)))
+                        fprintf(f, " %" PRIu64, thresholds[i]);
+        fputc('\n', f);
+        return fflush(f) != 0 || ferror(f) ? -EIO : 0;
+}
+
+void watch_state_read(FILE *f, uint64_t seen[_COUNTER_MAX], uint64_t tally[_TALLY_MAX], const uint64_t *thresholds,
+                      size_t n_thresholds, uint64_t *above) {
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        while (getline(&line, &size, f) > 0) {
+                char *save = NULL, *kind = strtok_r(line, " \n", &save);
+
+                if (!kind)
+                        continue;
+                for (char *t = strtok_r(NULL, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+                        char *eq = strchr(t, '=');
+                        uint64_t v;
+
+                        if (streq(kind, "above")) {
+                                if (parse_uint64(t, &v) < 0)
+                                        continue;
+                                for (size_t i = 0; i < n_thresholds; i++)
+                                        if (thresholds[i] == v)
+                                                above[i / 64] |= UINT64_C(1) << (i % 64);
+                                continue;
+                        }
+                        if (!eq)
+                                continue;
+                        *eq = 0;
+                        if (parse_uint64(eq + 1, &v) < 0)
+                                continue;
+                        if (streq(kind, "seen")) {
+                                for (Counter c = 0; c < _COUNTER_MAX; c++)
+                                        if (streq(t, counter_table[c]))
+                                                seen[c] = v;
+                        } else if (streq(kind, "tally")) {
+                                for (Tally k = 0; k < _TALLY_MAX; k++)
+                                        if (streq(t, tally_table[k]))
+                                                tally[k] = v;
+                        }
+                }
+        }
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The watcher's parsers of what it reads from files: memory.events and its state file.
+ * The first byte picks one, the rest is the file. Besides crashes, it aborts when:
+ *   - memory.events: what it found differs from what a second, simpler reading finds;
+ *   - the state: what was read, written and read again differs (the format round-trips). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counters.h"
+#include "fuzz.h"
+#include "parse-util.h"
+
+static const uint64_t thresholds[] = { 1, 1024, 1048576, UINT64_MAX - 1, 0, 77 };
+#define N_THRESHOLDS (sizeof(thresholds) / sizeof(thresholds[0]))
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        if (size < 1 || size > 64 * 1024)
+                return 0;
+
+        if (data[0] & 1) {
+                uint64_t now[_COUNTER_MAX] = {}, want[_COUNTER_MAX] = {};
+                bool found[_COUNTER_MAX] = {}, want_found[_COUNTER_MAX] = {};
+                _cleanup_free_ char *copy = strndup((const char *) data + 1, size - 1);
+
+                if (!copy)
+                        abort();
+                memory_events_parse((const char *) data + 1, size - 1, now, found);
+                /* the same, done another way: every "name value" line, the last one winning */
+                for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                        char *sp = strchr(l, ' ');
+                        uint64_t v;
+
+                        if (!sp || strlen(sp + 1) >= 32 || parse_uint64(sp + 1, &v) < 0)
+                                continue;
+                        *sp = 0;
+                        for (Counter c = 0; c < _COUNTER_MAX; c++)
+                                if (streq(l, counter_to_string(c))) {
+                                        want[c] = v;
+                                        want_found[c] = true;
+                                }
+                }
+                for (Counter c = 0; c < _COUNTER_MAX; c++)
+                        if (found[c] != want_found[c] || now[c] != want[c])
+                                FUZZ_FAIL("counter %s: parsed %d/%" PRIu64 ", the text says %d/%" PRIu64,
+                                          counter_to_string(c), found[c], now[c], want_found[c], want[c]);
+                return 0;
+        }
+
+        uint64_t seen[_COUNTER_MAX] = {}, tally[_TALLY_MAX] = {}, above[1] = {};
+        uint64_t seen2[_COUNTER_MAX] = {}, tally2[_TALLY_MAX] = {}, above2[1] = {};
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f = fmemopen((void *) (data + 1), size - 1, "r"), *out;
+
+        if (!f)
+                return 0; /* fmemopen() refuses a size of 0 */
+        watch_state_read(f, seen, tally, thresholds, N_THRESHOLDS, above);
+        fclose(f);
+
+        out = open_memstream(&text, &len);
+        if (!out || watch_state_write(out, "fuzz", seen, tally, thresholds, N_THRESHOLDS, above) < 0 || fclose(out) != 0)
+                abort();
+        f = fmemopen(text, len, "r");
+        if (!f)
+                abort();
+        watch_state_read(f, seen2, tally2, thresholds, N_THRESHOLDS, above2);
+        fclose(f);
+        if (memcmp(seen, seen2, sizeof(seen)) != 0 || memcmp(tally, tally2, sizeof(tally)) != 0 ||
+            above[0] != above2[0])
+                FUZZ_FAIL("the state does not round-trip:\n%s", text);
+        return 0;
+}
