@@ -127,7 +127,6 @@ static int collect(Rows *rows, bool *ret_watcher) {
         for (size_t i = 0; i < idx->n_entries; i++) {
                 const JailIndexEntry *e = &idx->entries[i];
                 _cleanup_(jail_diags_clearp) JailDiags diags = {};
-                _cleanup_strv_free_ char **dropins = NULL;
                 _cleanup_(jail_freep) Jail *j = NULL;
                 Row *row;
 
@@ -144,9 +143,7 @@ static int collect(Rows *rows, bool *ret_watcher) {
                 if (!jail_name_is_valid(e->name))
                         r = -EINVAL;
                 else {
-                        r = jail_index_dropins(idx, e, &dropins);
-                        if (r >= 0)
-                                r = jail_load_files(e->name, e->path, dropins, jail_load_flags_default(), &j, &diags);
+                        r = jail_load_index_entry(idx, e, jail_load_flags_default(), &j, &diags);
                 }
                 if (r == -ENOMEM)
                         return r;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hashmap.h"
 #include "jail-load.h"
 #include "jail-properties.h"
 #include "log.h"
@@ -90,17 +91,32 @@ static int write_new_file(const char *name, const Jail *j) {
         return r;
 }
 
-/* TARGET.wants directories already made in this run. */
-static char **wants_made = NULL;
+/* TARGET.wants directories already made in this run: a set (the key is the value), so
+ * that a jail with 80,000 WantedBy= units costs 80,000 lookups, not 80,000² comparisons. */
+static Hashmap *wants_made = NULL;
+
+static void wants_made_free(void) {
+        char *w;
+
+        /* the iteration reads no key: each value (its own key) may go as it is returned */
+        HASHMAP_FOREACH(w, wants_made, st)
+                free(w);
+        wants_made = hashmap_free(wants_made);
+}
 
 /* Writes the jail's drop-in and links, by names relative to the output directory (one
  * short path walk each). All of it or nothing: on failure what was made for this jail is
  * removed again. -ENOMEM stops the run; anything else skips this jail only. */
 static int generate(const Jail *j) {
         _cleanup_free_ char *dir = NULL, *file = NULL;
-        _cleanup_strv_free_ char **links = NULL;
+        _cleanup_strv_free_ char **links = NULL; /* made, for the undo: n_links of them */
+        size_t n_links = 0;
         bool dir_made = false, file_made = false;
         int r;
+
+        links = calloc(strv_length(j->wanted_by) + 1, sizeof(char *));
+        if (!links)
+                return -ENOMEM;
 
         if (asprintf(&dir, "virtualing@%s.service.d", j->name) < 0 ||
             asprintf(&file, "%s/50-virtualing.conf", dir) < 0)
@@ -131,17 +147,18 @@ static int generate(const Jail *j) {
                         r = -ENOMEM;
                         goto undo;
                 }
-                if (!strv_contains(wants_made, wants)) {
+                if (!hashmap_get(wants_made, wants)) {
                         if (mkdirat(dest_fd, wants, 0755) < 0 && errno != EEXIST) {
                                 r = -errno;
                                 log_warning("Failed to create %s/%s: %s, ignoring jail %s.", arg_dest, wants,
                                             strerror(-r), j->name);
                                 goto undo;
                         }
-                        if (strv_extend(&wants_made, wants) < 0) {
+                        if (hashmap_put(wants_made, wants, wants) < 0) {
                                 r = -ENOMEM;
                                 goto undo;
                         }
+                        wants = NULL; /* the set has it */
                 }
                 if (symlinkat(SYSTEM_UNIT_DIR "/virtualing@.service", dest_fd, link) < 0) {
                         if (errno == EEXIST) /* the same target named twice in WantedBy= */
@@ -151,11 +168,7 @@ static int generate(const Jail *j) {
                                     j->name);
                         goto undo;
                 }
-                if (strv_extend(&links, link) < 0) {
-                        (void) unlinkat(dest_fd, link, 0);
-                        r = -ENOMEM;
-                        goto undo;
-                }
+                links[n_links++] = TAKE_PTR(link);
         }
         return 0;
 
@@ -197,7 +210,6 @@ static int run(void) {
                 const JailIndexEntry *e = &index->entries[i];
                 _cleanup_(jail_freep) Jail *j = NULL;
                 _cleanup_(jail_diags_clearp) JailDiags diags = {};
-                _cleanup_strv_free_ char **dropins = NULL;
 
                 if (e->masked)
                         continue;
@@ -206,11 +218,7 @@ static int run(void) {
                                     "not starting with . or -), ignoring.", e->path, e->name);
                         continue;
                 }
-                r = jail_index_dropins(index, e, &dropins);
-                if (r == -ENOMEM)
-                        return r;
-                if (r >= 0)
-                        r = jail_load_files(e->name, e->path, dropins, flags, &j, &diags);
+                r = jail_load_index_entry(index, e, flags, &j, &diags);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
@@ -254,9 +262,14 @@ int main(int argc, char *argv[]) {
         log_setup("virtualing-generator", log_target_for_generator(), true);
         umask(0022);
 
+        wants_made = hashmap_new();
+        if (!wants_made) {
+                log_warning("Out of memory.");
+                return 1;
+        }
         r = run();
         dest_fd = safe_close(dest_fd);
-        wants_made = strv_free(wants_made);
+        wants_made_free();
         if (r == -ENOMEM)
                 log_warning("Out of memory.");
         return r < 0 ? 1 : 0;

@@ -2,6 +2,7 @@
 /* Where jail files are: the search path, NAME.conf and NAME.conf.d drop-ins, masking. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,8 +100,33 @@ static bool entry_is_masked(const char *path, unsigned char d_type) {
         return target && streq(target, "/dev/null");
 }
 
+/* The *.conf entries of an open NAME.conf.d directory, by getdents64() in one buffer. */
+static int read_dropin_dir(int fd, unsigned dir, Seen **seen, size_t *n, size_t *alloc) {
+        _Alignas(struct dirent64) char buf[32768];
+
+        for (;;) {
+                ssize_t got = getdents64(fd, buf, sizeof(buf));
+                if (got < 0)
+                        return -errno;
+                if (got == 0)
+                        return 0;
+                for (ssize_t off = 0; off < got;) {
+                        const struct dirent64 *de = (const struct dirent64 *) (buf + off);
+                        size_t len = strlen(de->d_name);
+
+                        off += de->d_reclen;
+                        if (de->d_name[0] == '.' || !has_suffix(de->d_name, len, ".conf"))
+                                continue;
+                        int r = seen_add(seen, n, alloc, de->d_name, len, dir, de->d_type, false);
+                        if (r < 0)
+                                return r;
+                }
+        }
+}
+
 /* Drop-ins of NAME from the directories whose bit is set in dirmask (all when ~0). */
-static int find_dropins_masked(char * const *dirs, const char *name, uint64_t dirmask, char ***ret) {
+static int find_dropins_masked(char * const *dirs, const int *dir_fds, const char *name, uint64_t dirmask,
+                               char ***ret) {
         _cleanup_strv_free_ char **result = NULL;
         Seen *seen = NULL;
         size_t n = 0, alloc = 0;
@@ -119,6 +145,24 @@ static int find_dropins_masked(char * const *dirs, const char *name, uint64_t di
                 if (asprintf(&dir, "%s/%s.conf.d", *d, name) < 0) {
                         r = -ENOMEM;
                         goto finish;
+                }
+                if (dir_fds && dir_fds[i] >= 0) {
+                        /* relative to the search directory: a short walk; read with getdents64()
+                         * itself, without the fstat() and fcntl() fdopendir() would add */
+                        _cleanup_close_ int fd = openat(dir_fds[i], dir + strlen(*d) + 1,
+                                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
+                        if (fd < 0) {
+                                i++;
+                                if (errno == ENOENT || errno == ENOTDIR)
+                                        continue;
+                                r = -errno;
+                                goto finish;
+                        }
+                        r = read_dropin_dir(fd, i, &seen, &n, &alloc);
+                        if (r < 0)
+                                goto finish;
+                        i++;
+                        continue;
                 }
                 dp = opendir(dir);
                 if (!dp) {
@@ -145,7 +189,12 @@ static int find_dropins_masked(char * const *dirs, const char *name, uint64_t di
         /* By file name; for one name the highest-priority directory comes first and owns it. */
         if (n > 1)
                 qsort(seen, n, sizeof(Seen), seen_cmp);
-        for (size_t k = 0; k < n; k++) {
+        result = calloc(n + 1, sizeof(char *)); /* filled in place: linear in the drop-ins */
+        if (!result) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t k = 0, m = 0; k < n; k++) {
                 char *p = NULL;
 
                 if (k > 0 && streq(seen[k].name, seen[k - 1].name))
@@ -158,13 +207,9 @@ static int find_dropins_masked(char * const *dirs, const char *name, uint64_t di
                         free(p);
                         continue;
                 }
-                r = strv_consume(&result, p);
-                if (r < 0)
-                        goto finish;
+                result[m++] = p;
         }
-        r = strv_ensure(&result);
-        if (r < 0)
-                goto finish;
+        r = 0;
         *ret = TAKE_PTR(result);
 finish:
         seen_free(seen, n);
@@ -172,7 +217,7 @@ finish:
 }
 
 int jail_find_dropins(char * const *dirs, const char *name, char ***ret) {
-        return find_dropins_masked(dirs, name, UINT64_MAX, ret);
+        return find_dropins_masked(dirs, NULL, name, UINT64_MAX, ret);
 }
 
 int jail_locate(char * const *dirs, const char *name, char **ret_path, char ***ret_dropins) {
@@ -212,6 +257,9 @@ JailIndex *jail_index_free(JailIndex *x) {
                 free(x->entries[i].path);
         }
         free(x->entries);
+        for (size_t i = 0; x->dir_fds && x->dirs && i < strv_length(x->dirs); i++)
+                safe_close(x->dir_fds[i]);
+        free(x->dir_fds);
         strv_free(x->dirs);
         free(x);
         return NULL;
@@ -228,8 +276,11 @@ int jail_index_scan(char * const *dirs, JailIndex **ret) {
         if (!x)
                 return -ENOMEM;
         x->dirs = strv_copy(dirs);
-        if (!x->dirs)
+        x->dir_fds = malloc((strv_length(dirs) + 1) * sizeof(int));
+        if (!x->dirs || !x->dir_fds)
                 return -ENOMEM;
+        for (size_t k = 0; k <= strv_length(dirs); k++)
+                x->dir_fds[k] = -EBADF;
 
         /* One readdir per search directory: which NAME.conf and NAME.conf.d exist where. */
         STRV_FOREACH(d, dirs) {
@@ -255,6 +306,8 @@ int jail_index_scan(char * const *dirs, JailIndex **ret) {
                         if (r < 0)
                                 break;
                 }
+                /* kept, for opening its files by their names alone (jail_load_index_entry()) */
+                x->dir_fds[i] = fcntl(dirfd(dp), F_DUPFD_CLOEXEC, 3);
                 closedir(dp);
                 if (r < 0)
                         goto finish;
@@ -296,7 +349,7 @@ finish:
 }
 
 int jail_index_dropins(const JailIndex *x, const JailIndexEntry *e, char ***ret) {
-        return find_dropins_masked(x->dirs, e->name, e->dropin_dirs, ret);
+        return find_dropins_masked(x->dirs, x->dir_fds, e->name, e->dropin_dirs, ret);
 }
 
 int jail_list_names(char * const *dirs, char ***ret) {

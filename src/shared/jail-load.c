@@ -92,6 +92,7 @@ typedef struct ParseCtx {
         Jail *jail;
         JailDiags *diags;
         unsigned flags;
+        const JailIndex *index; /* when set: files are opened relative to its directories */
         const char *path; /* points into jail->files */
         char *data; /* the whole file, NUL-terminated */
         size_t size;
@@ -922,8 +923,8 @@ static int handler(void *user, const char *section, const char *key, const char 
                 return 1; /* already reported at the section line */
         c->key = key;
         c->value = value;
-        for (size_t i = 0; i < ELEMENTSOF(key_table); i++)
-                if (streq(key_table[i].section, section) && streq(key_table[i].key, key))
+        for (size_t i = 0; i < ELEMENTSOF(key_table); i++) /* the key first: it differs sooner */
+                if (streq(key_table[i].key, key) && streq(key_table[i].section, section))
                         return key_table[i].parse(c, value) >= 0;
 
         (void) diag_add(c->diags, c->path, c->line, "[%s] %s=%s: unknown key in section [%s]", section, key,
@@ -1057,7 +1058,16 @@ static int parse_one_file(ParseCtx *c, const char *path) {
 
         /* never blocks: a FIFO or a device in the search path must not hang the boot; its
          * type is checked on the fd before anything is read */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        fd = -EBADF;
+        for (size_t i = 0; c->index && c->index->dirs[i]; i++) {
+                size_t len = strlen(c->index->dirs[i]);
+                if (c->index->dir_fds[i] >= 0 && strncmp(path, c->index->dirs[i], len) == 0 && path[len] == '/') {
+                        fd = openat(c->index->dir_fds[i], path + len + 1, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                        break;
+                }
+        }
+        if (fd == -EBADF)
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return diag_add(c->diags, path, 0, "cannot open: %s", strerror(errno));
         if (fstat(fd, &st) < 0)
@@ -1162,10 +1172,10 @@ static void validate(Jail *j, JailDiags *d) {
                                 "[Events] OnPressure= is set but no PressureThreshold= is");
 }
 
-int jail_load_files(const char *name, const char *path, char * const *dropins, unsigned flags, Jail **ret,
-                    JailDiags *diags) {
+static int load_files(const JailIndex *index, const char *name, const char *path, char * const *dropins,
+                      unsigned flags, Jail **ret, JailDiags *diags) {
         _cleanup_(jail_freep) Jail *j = NULL;
-        ParseCtx c = { .diags = diags, .flags = flags };
+        ParseCtx c = { .diags = diags, .flags = flags, .index = index };
         size_t before = diags->n;
         int r = 0;
 
@@ -1215,6 +1225,21 @@ int jail_load_files(const char *name, const char *path, char * const *dropins, u
 
         *ret = TAKE_PTR(j);
         return 0;
+}
+
+int jail_load_files(const char *name, const char *path, char * const *dropins, unsigned flags, Jail **ret,
+                    JailDiags *diags) {
+        return load_files(NULL, name, path, dropins, flags, ret, diags);
+}
+
+int jail_load_index_entry(const JailIndex *x, const JailIndexEntry *e, unsigned flags, Jail **ret, JailDiags *diags) {
+        _cleanup_strv_free_ char **dropins = NULL;
+        int r;
+
+        r = jail_index_dropins(x, e, &dropins);
+        if (r < 0)
+                return r;
+        return load_files(x, e->name, e->path, dropins, flags, ret, diags);
 }
 
 int jail_load(const char *name, unsigned flags, Jail **ret, JailDiags *diags) {

@@ -56,6 +56,7 @@ typedef struct JailIndexEntry {
 
 typedef struct JailIndex {
         char **dirs;
+        int *dir_fds; /* each of dirs, open (-EBADF where it could not be read) */
         JailIndexEntry *entries; /* sorted by name */
         size_t n_entries;
 } JailIndex;
@@ -72,6 +73,9 @@ int jail_find_dropins(char * const *dirs, const char *name, char ***ret);
  * reasons are in diags (all of them, not just the first). */
 int jail_load_files(const char *name, const char *path, char * const *dropins, unsigned flags, Jail **ret,
                     JailDiags *diags);
+/* jail_load_files() for an entry of an index, with its drop-ins, every file opened by its
+ * name relative to the directory the index holds open (no path walked from /). */
+int jail_load_index_entry(const JailIndex *x, const JailIndexEntry *e, unsigned flags, Jail **ret, JailDiags *diags);
 /* Locate by name in the search path, then jail_load_files(). -ENOENT/-ERFKILL as jail_locate(). */
 int jail_load(const char *name, unsigned flags, Jail **ret, JailDiags *diags);
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "hashmap.h"
 #include "jail-load.h"
 #include "jail-properties.h"
 
@@ -56,13 +57,42 @@ static const Property properties[] = {
 /* systemd keeps one IO entry per device string and writes a whole io.max line for each:
  * one disk named two ways ("/dev/vda" and "254:0") would reset the other's limits. A block
  * device that exists is therefore always named /dev/block/MAJ:MIN, as MAJ:MIN already is. */
-static const char *io_device(const char *dev, char *buf, size_t size) {
+static const char *io_device_uncached(const char *dev, char *buf, size_t size) {
         struct stat st;
 
         if (strncmp(dev, "/dev/block/", 11) == 0 || stat(dev, &st) < 0 || !S_ISBLK(st.st_mode))
                 return dev;
         snprintf(buf, size, "/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
         return buf;
+}
+
+/* Jails name the same few disks: each path is looked at once in a process, so 1,000 jails
+ * with the same IO limits cost one stat(2), not 1,000. The entries (path, then its name
+ * for systemd, in one allocation) live as long as the process. */
+static Hashmap *io_device_cache;
+
+static const char *io_device(const char *dev, char *buf, size_t size) {
+        const char *name, *cached;
+        char *e;
+        size_t l;
+
+        cached = hashmap_get(io_device_cache, dev);
+        if (cached)
+                return cached + strlen(cached) + 1;
+        name = io_device_uncached(dev, buf, size);
+        if (!io_device_cache && !(io_device_cache = hashmap_new()))
+                return name;
+        l = strlen(dev);
+        e = malloc(l + strlen(name) + 2);
+        if (!e)
+                return name;
+        memcpy(e, dev, l + 1);
+        strcpy(e + l + 1, name);
+        if (hashmap_put(io_device_cache, e, e) < 0) {
+                free(e);
+                return name;
+        }
+        return e + l + 1;
 }
 
 /* A word as systemd's unit file parser reads it back (extract_first_word() with
@@ -125,57 +155,6 @@ int jail_properties_write(const Jail *j, FILE *f) {
                 }
         }
         return ferror(f) ? -EIO : 0;
-}
-
-typedef struct AppendState {
-        sd_bus_message *m;
-        const char *open_array; /* the "a(st)" property whose containers are open */
-} AppendState;
-
-static int close_array(AppendState *st) {
-        int r = 0;
-
-        if (!st->open_array)
-                return 0;
-        st->open_array = NULL;
-        for (int i = 0; i < 3 && r >= 0; i++) /* a(st), v, (sv) */
-                r = sd_bus_message_close_container(st->m);
-        return r;
-}
-
-static int append_value(const JailBusValue *v, void *userdata) {
-        AppendState *st = userdata;
-        int r;
-
-        if (!streq(v->interface, "org.freedesktop.systemd1.Service"))
-                return 0; /* Description and SourcePath: the unit's own */
-        if (!streq(v->signature, "a(st)")) {
-                r = close_array(st);
-                return r < 0 ? r : sd_bus_message_append(st->m, "(sv)", v->name, "t", v->number);
-        }
-        if (!st->open_array || !streq(st->open_array, v->name)) {
-                r = close_array(st);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(st->m, 'r', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(st->m, "s", v->name);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(st->m, 'v', "a(st)");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(st->m, 'a', "(st)");
-                if (r < 0)
-                        return r;
-                st->open_array = v->name;
-        }
-        return sd_bus_message_append(st->m, "(st)", v->string, v->number);
-}
-
-int jail_properties_append(const Jail *j, sd_bus_message *m) {
-        AppendState st = { .m = m };
-        int r;
-
-        r = jail_bus_values_foreach(j, append_value, &st);
-        return r < 0 ? r : close_array(&st);
 }
 
 int jail_bus_values_foreach(const Jail *j, int (*cb)(const JailBusValue *v, void *userdata), void *userdata) {

@@ -328,6 +328,9 @@ bool path_is_normalized_absolute(const char *p) {
                 return true;
         if (strlen(p) >= 4096)
                 return false;
+        for (const char *c = p; *c; c++) /* not even a tab: paths reach unit files and logs */
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        return false;
         for (const char *c = p; *c;) {
                 size_t n;
 

@@ -31,7 +31,8 @@ int parse_permyriad(const char *s, uint64_t *ret);
 int split_words(const char *s, char ***ret);
 
 bool path_is_absolute(const char *p);
-/* Absolute, no "." or ".." component, no "//", no trailing slash (except "/"). */
+/* Absolute, no "." or ".." component, no "//", no trailing slash (except "/"), no control
+ * character (a tab neither). */
 bool path_is_normalized_absolute(const char *p);
 
 /* Well-formed UTF-8: no overlong form, no surrogate, nothing above U+10FFFF. */

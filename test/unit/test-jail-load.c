@@ -343,6 +343,10 @@ static void test_bad_values(void) {
         check("[Resources]\nMemoryMax=10\nMemoryGrowStep=1\nMemoryGrowLimit=100", NULL);
         check("[Resources]\nIOReadBandwidthMax=/dev/100% 1M", "contains '%'");
         check("[Resources]\nIOReadBandwidthMax=\"/srv/my data\" 1M", NULL);
+        /* found by fuzz-jail-load: a tab inside quotes reached the unit file */
+        check("[Resources]\nIOReadBandwidthMax=\"/srv/my\tdata\" 1M", "neither an absolute path nor MAJ:MIN");
+        check("[Jail]\nWorkingDirectory=\"/a\tb\"", "WorkingDirectory");
+        check("[Jail]\nBind=\"/srv/a\tb\"", "Bind");
         check("[Events]\nHookTimeoutSec=2us 18446744073709.551615s", "expected a time span");
         check("[Resources]\nMemoryGrowIntervalSec=18446744073709551615us", "expected a time span");
         check("[Events]\nPressureThreshold=some 1us 18446744073709551615us", "PressureThreshold");

@@ -276,6 +276,11 @@ install -d "$root/usr/local/lib/virtualing-vmtest" "$root/etc/virtualing" "$root
 install -m 0755 "$here/guest/vmtest.sh" "$root/usr/local/lib/virtualing-vmtest/vmtest.sh"
 install -m 0755 "$here/guest/signals.py" "$root/usr/local/lib/virtualing-vmtest/signals.py"
 install -m 0755 "$here/guest/properties.py" "$root/usr/local/lib/virtualing-vmtest/properties.py"
+# the generator's golden inputs, for scenario_properties: what systemd reads of each
+rm -rf "$root/usr/local/lib/virtualing-vmtest/golden"
+install -d "$root/usr/local/lib/virtualing-vmtest/golden"
+cp -a "$src"/test/generator/*.input "$root/usr/local/lib/virtualing-vmtest/golden/"
+chmod -R go-w "$root/usr/local/lib/virtualing-vmtest/golden"
 install -m 0644 "$here/guest/lighttpd-jail.conf" "$root/usr/local/lib/virtualing-vmtest/lighttpd-jail.conf"
 install -m 0644 "$here/guest/virtualing-vmtest.service" "$root/etc/systemd/system/virtualing-vmtest.service"
 install -d "$root/etc/systemd/system/multi-user.target.wants"

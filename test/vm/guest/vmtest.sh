@@ -1475,6 +1475,39 @@ EOF
         check_eq "systemd reports SourcePath and the rest as virtualing properties says" "ok ppercent (3 properties)" \
                 "$(VIRTUALING_CONFIG_PATH="$pdir" python3 "$here/properties.py" ppercent 2>&1)"
         rm -rf /run/systemd/system/virtualing@ppercent.service.d "$run/props"
+
+        # every jail the generator's golden tests accept, read with its search path of four
+        # directories, its drop-ins put in /run/systemd/system, one test case at a time
+        local case path out d n gen n_ok=0 n_cases=0 mismatches=()
+        for case in "$here"/golden/*.input; do
+                out=$run/golden-out
+                rm -rf "$out"
+                mkdir -p "$out"
+                path="$case/etc:$case/run:$case/usr-local-lib:$case/usr-lib"
+                VIRTUALING_CONFIG_PATH=$path VIRTUALING_PHYSICAL_MEMORY=8589934592 \
+                        /usr/lib/systemd/system-generators/virtualing-generator "$out" "$out" "$out" 2>/dev/null
+                gen=()
+                for d in "$out"/virtualing@*.service.d; do
+                        [ -d "$d" ] || continue
+                        n=${d##*/virtualing@}
+                        gen+=("${n%.service.d}")
+                        cp -r "$d" /run/systemd/system/
+                done
+                [ ${#gen[@]} -gt 0 ] || continue
+                n_cases=$((n_cases + 1))
+                sc daemon-reload
+                o=$(VIRTUALING_CONFIG_PATH=$path VIRTUALING_PHYSICAL_MEMORY=8589934592 \
+                        python3 "$here/properties.py" "${gen[@]}" 2>&1)
+                n_ok=$((n_ok + $(printf '%s\n' "$o" | grep -c '^ok ')))
+                while IFS= read -r line; do
+                        mismatches+=("${case##*/}: $line")
+                done < <(printf '%s\n' "$o" | grep -v '^ok ')
+                for n in "${gen[@]}"; do rm -rf "/run/systemd/system/virtualing@$n.service.d"; done
+        done
+        check "the golden inputs give at least 20 jails to compare ($n_ok, from $n_cases cases)" test "$n_ok" -ge 20
+        check_eq "the golden inputs: systemd reports what virtualing properties says for every one" \
+                "" "$(printf '%s\n' "${mismatches[@]}" | sed '/^$/d')"
+        rm -rf "$run/golden-out"
         reload
 }
 
