@@ -1478,7 +1478,7 @@ EOF
 
         # every jail the generator's golden tests accept, read with its search path of four
         # directories, its drop-ins put in /run/systemd/system, one test case at a time
-        local case path out d n gen n_ok=0 n_cases=0 mismatches=()
+        local case path out d jn gen n_ok=0 n_cases=0 mismatches=()
         for case in "$here"/golden/*.input; do
                 out=$run/golden-out
                 rm -rf "$out"
@@ -1489,8 +1489,8 @@ EOF
                 gen=()
                 for d in "$out"/virtualing@*.service.d; do
                         [ -d "$d" ] || continue
-                        n=${d##*/virtualing@}
-                        gen+=("${n%.service.d}")
+                        jn=${d##*/virtualing@}
+                        gen+=("${jn%.service.d}")
                         cp -r "$d" /run/systemd/system/
                 done
                 [ ${#gen[@]} -gt 0 ] || continue
@@ -1502,7 +1502,7 @@ EOF
                 while IFS= read -r line; do
                         mismatches+=("${case##*/}: $line")
                 done < <(printf '%s\n' "$o" | grep -v '^ok ')
-                for n in "${gen[@]}"; do rm -rf "/run/systemd/system/virtualing@$n.service.d"; done
+                for jn in "${gen[@]}"; do rm -rf "/run/systemd/system/virtualing@$jn.service.d"; done
         done
         check "the golden inputs give at least 20 jails to compare ($n_ok, from $n_cases cases)" test "$n_ok" -ge 20
         check_eq "the golden inputs: systemd reports what virtualing properties says for every one" \
