@@ -16,6 +16,7 @@ void watched_jail_clear(WatchedJail *j) {
         free(j->path);
         free(j->unit);
         free(j->cgroup);
+        free(j->backend);
         strv_free(j->event_names);
         free(j->event_counts);
         *j = (WatchedJail) {};
@@ -271,6 +272,9 @@ int watcher_get_jail(sd_bus *bus, const char *name, WatchedJail *ret, sd_bus_err
         r = read_jail_properties(props, &j);
         if (r < 0)
                 return r;
+        /* a watcher older than the property leaves it NULL */
+        (void) sd_bus_get_property_string(bus, WATCHER_BUS_NAME, WATCHER_MANAGER_PATH, WATCHER_MANAGER_IFACE,
+                                          "CgroupBackend", NULL, &j.backend);
         *ret = j;
         j = (WatchedJail) {};
         return 0;

@@ -16,6 +16,7 @@
 /* The properties of one of the watcher's Jail objects. */
 typedef struct WatchedJail {
         char *name, *path, *unit, *cgroup;
+        char *backend; /* the watcher's CgroupBackend, NULL if it does not say */
         uint64_t memory_current, memory_max, memory_high; /* UINT64_MAX: unknown (current) or no limit */
         bool have_memory_current, have_memory_max, have_memory_high;
         char **event_names; /* with event_counts[], in the watcher's order */

@@ -198,6 +198,8 @@ static void print_json(const Status *s) {
                 fputc('}', stdout);
         } else
                 fputs("null", stdout);
+        fputs(",\"backend\":", stdout);
+        json_string(stdout, s->watched ? s->w.backend : NULL);
         fputs(",\"capabilities\":", stdout);
         if (s->jail) {
                 _cleanup_free_ char *caps = cap_set_to_string(s->jail->capability_bounding_set);
@@ -304,6 +306,9 @@ static void print_text(const Status *s) {
                                 sep = " ";
                         }
                 printf("%s\n", streq(sep, " ") ? ")" : "");
+                if (s->w.backend)
+                        printf("    Backend: %s\n", streq(s->w.backend, "cgroup-v1") ?
+                                       "cgroup v1 (the legacy memory controller: no MemoryHigh)" : "cgroup v2");
         } else
                 printf("     Events: - (%s)\n", s->have_watcher ? "not running" : "the watcher is not running");
 

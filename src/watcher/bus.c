@@ -81,6 +81,9 @@ static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *
                 return r;
         if (bytes == 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "A memory limit of 0 bytes makes no sense.");
+        if (high && w->manager->backend == CGROUP_V1)
+                return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
+                                        "MemoryHigh has no equivalent on the cgroup v1 memory controller.");
         if (high)
                 r = bus_set_memory_limits(w, UINT64_MAX, bytes, true, msg, "set");
         else
@@ -96,6 +99,12 @@ static int method_set_memory_max(sd_bus_message *msg, void *userdata, sd_bus_err
 
 static int method_set_memory_high(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return method_set_memory(msg, userdata, error, true);
+}
+
+static int property_get_backend(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", cgroup_backend_to_string(m->backend));
 }
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -145,6 +154,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetJail", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", jail), method_get_jail,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("CgroupBackend", "s", property_get_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_SIGNAL_WITH_ARGS("JailAdded", SD_BUS_ARGS("s", name, "o", jail), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JailRemoved", SD_BUS_ARGS("s", name, "o", jail), 0),
         SD_BUS_VTABLE_END,
@@ -353,6 +363,8 @@ static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_
                 w->grow_pending = false;
         if (e) {
                 log_warning("systemd refused to change the memory limits of jail %s: %s", c->name, e->message ?: e->name);
+                if (w && c->manager->backend == CGROUP_V1)
+                        v1_limits_changed(w, true); /* a paused jail is not left waiting */
                 if (c->reply_to)
                         (void) sd_bus_reply_method_error(c->reply_to, e);
                 limit_call_free(c);
@@ -377,6 +389,8 @@ static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_
                 /* the limits as systemd wrote them, for the metrics file */
                 (void) watch_memory_max(w);
                 (void) watch_memory_high(w);
+                if (c->manager->backend == CGROUP_V1)
+                        v1_limits_changed(w, false); /* thresholds for the new limit */
                 watch_mark_dirty(w);
                 manager_commit(c->manager);
         }

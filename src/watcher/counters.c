@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The watcher's own parsers: memory.events and the state file. No I/O but the FILE given. */
+/* The watcher's own parsers: memory.events, memory.oom_control (cgroup v1) and the state file. No I/O but the FILE given. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +37,10 @@ const char *tally_to_string(Tally t) {
         return t >= 0 && t < _TALLY_MAX ? tally_table[t] : NULL;
 }
 
-void memory_events_parse(const char *text, size_t size, uint64_t now[_COUNTER_MAX], bool found[_COUNTER_MAX]) {
+/* "key value" lines; for each key of KEYS found with a plain decimal value that fits in
+ * 64 bits, sets values[k] and found[k] (the last such line wins). */
+static void keyed_file_parse(const char *text, size_t size, const char * const *keys, size_t n_keys,
+                             uint64_t *values, bool *found) {
         const char *end = memchr(text, 0, size) ?: text + size;
 
         for (const char *l = text; l < end;) {
@@ -46,8 +49,8 @@ void memory_events_parse(const char *text, size_t size, uint64_t now[_COUNTER_MA
                 size_t klen, vlen;
                 uint64_t v;
 
-                /* "key value", the value a plain decimal that fits: anything else is
-                 * malformed, ignored, and what the caller had is kept */
+                /* the value a plain decimal that fits: anything else is malformed, ignored,
+                 * and what the caller had is kept */
                 sp = memchr(l, ' ', (size_t) (nl - l));
                 if (sp) {
                         klen = (size_t) (sp - l);
@@ -56,16 +59,32 @@ void memory_events_parse(const char *text, size_t size, uint64_t now[_COUNTER_MA
                                 memcpy(value, sp + 1, vlen);
                                 value[vlen] = 0;
                                 if (parse_uint64(value, &v) >= 0)
-                                        for (Counter c = 0; c < _COUNTER_MAX; c++)
-                                                if (strlen(counter_table[c]) == klen &&
-                                                    memcmp(l, counter_table[c], klen) == 0) {
-                                                        now[c] = v;
-                                                        found[c] = true;
+                                        for (size_t k = 0; k < n_keys; k++)
+                                                if (strlen(keys[k]) == klen && memcmp(l, keys[k], klen) == 0) {
+                                                        values[k] = v;
+                                                        found[k] = true;
                                                 }
                         }
                 }
                 l = nl + 1;
         }
+}
+
+void memory_events_parse(const char *text, size_t size, uint64_t now[_COUNTER_MAX], bool found[_COUNTER_MAX]) {
+        keyed_file_parse(text, size, counter_table, _COUNTER_MAX, now, found);
+}
+
+static const char * const oom_control_keys[] = { "oom_kill_disable", "under_oom", "oom_kill" };
+
+int oom_control_parse(const char *text, size_t size, OomControl *ret) {
+        uint64_t v[3] = {};
+        bool found[3] = {};
+
+        keyed_file_parse(text, size, oom_control_keys, 3, v, found);
+        if (!found[0] || !found[1] || v[0] > 1 || v[1] > 1)
+                return -EBADMSG;
+        *ret = (OomControl) { .kill_disable = v[0], .under_oom = v[1], .oom_kill = v[2], .has_oom_kill = found[2] };
+        return 0;
 }
 
 int watch_state_write(FILE *f, const char *name, const uint64_t seen[_COUNTER_MAX], const uint64_t tally[_TALLY_MAX],

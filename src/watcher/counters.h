@@ -43,6 +43,16 @@ const char *tally_to_string(Tally t) _pure_;
  * other line, and anything after a NUL, is ignored. */
 void memory_events_parse(const char *text, size_t size, uint64_t now[_COUNTER_MAX], bool found[_COUNTER_MAX]);
 
+/* memory.oom_control of the cgroup v1 memory controller: "oom_kill_disable 0|1",
+ * "under_oom 0|1" and, since Linux 4.13, "oom_kill N" (the processes killed in it). */
+typedef struct OomControl {
+        bool kill_disable, under_oom;
+        bool has_oom_kill;
+        uint64_t oom_kill;
+} OomControl;
+/* -EBADMSG unless both flags are there, each 0 or 1; other lines as memory_events_parse(). */
+int oom_control_parse(const char *text, size_t size, OomControl *ret);
+
 /* The state file kept across restarts:
  *   jail NAME
  *   seen low=N high=N …      (the counters last read)

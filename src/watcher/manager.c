@@ -59,19 +59,10 @@ _printf_(6, 7) static void log_event(Watch *w, int level, const char *message_id
 /* ---- small file helpers ---- */
 
 static int read_file_at(const char *dir, const char *name, char *buf, size_t size) {
-        _cleanup_close_ int fd = -EBADF;
         char path[4096];
-        ssize_t n;
 
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, size - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = 0;
-        return (int) n;
+        return cgroup_read_at(AT_FDCWD, path, buf, size);
 }
 
 static uint64_t read_u64_file(const char *dir, const char *name) {
@@ -95,19 +86,21 @@ static char *watch_dir(Watch *w) {
 
 static uint64_t watch_read(Watch *w, const char *file) {
         _cleanup_free_ char *dir = watch_dir(w);
-        return dir ? read_u64_file(dir, file) : UINT64_MAX;
+        uint64_t v = dir ? read_u64_file(dir, file) : UINT64_MAX;
+        return w->manager->backend == CGROUP_V1 ? v1_value(v) : v;
 }
 
 uint64_t watch_memory_current(Watch *w) {
-        return w->current = watch_read(w, "memory.current");
+        return w->current = watch_read(w, w->manager->backend == CGROUP_V1 ? "memory.usage_in_bytes" : "memory.current");
 }
 
 uint64_t watch_memory_max(Watch *w) {
-        return w->max = watch_read(w, "memory.max");
+        return w->max = watch_read(w, w->manager->backend == CGROUP_V1 ? "memory.limit_in_bytes" : "memory.max");
 }
 
 uint64_t watch_memory_high(Watch *w) {
-        return w->high = watch_read(w, "memory.high");
+        /* v1 has no MemoryHigh */
+        return w->high = w->manager->backend == CGROUP_V1 ? UINT64_MAX : watch_read(w, "memory.high");
 }
 
 /* ---- the state kept across restarts, one file per cgroup id ---- */
@@ -340,29 +333,37 @@ static void check_usage(Watch *w, uint64_t current) {
         }
 }
 
-static bool watch_polls(const Watch *w) {
+bool watch_polls(const Watch *w) {
+        if (w->manager->backend == CGROUP_V1) /* thresholds come by eventfd */
+                return w->near_limit || (w->config && jail_is_elastic(w->config));
         return w->config && (w->config->n_usage_thresholds > 0 || jail_is_elastic(w->config));
 }
 
-/* memory.events changed (or we just started to watch it): one event per counter that rose. */
-static void watch_process(Watch *w) {
+void watch_process(Watch *w) {
         _cleanup_free_ char *dir = watch_dir(w);
         uint64_t now[_COUNTER_MAX];
-        bool rose[_COUNTER_MAX] = {}, any = false, found[_COUNTER_MAX] = {};
+        bool rose[_COUNTER_MAX] = {}, any = false, found[_COUNTER_MAX] = {}, under_oom = false;
+        bool v1 = w->manager->backend == CGROUP_V1;
         uint64_t current = UINT64_MAX, max = UINT64_MAX;
         char buf[1024];
         int r;
 
         if (!dir)
                 return;
-        r = read_file_at(dir, "memory.events", buf, sizeof(buf));
+        memcpy(now, w->seen, sizeof(now));
+        if (v1)
+                r = v1_read_counters(w, dir, now, found, &under_oom);
+        else {
+                r = read_file_at(dir, "memory.events", buf, sizeof(buf));
+                if (r >= 0)
+                        memory_events_parse(buf, (size_t) r, now, found);
+        }
         if (r < 0) {
                 if (r != -ENOENT)
-                        log_error_errno(r, "Failed to read memory.events of jail %s: %m", w->name);
+                        log_error_errno(r, "Failed to read %s of jail %s: %m",
+                                        v1 ? "memory.oom_control" : "memory.events", w->name);
                 return;
         }
-        memcpy(now, w->seen, sizeof(now));
-        memory_events_parse(buf, (size_t) r, now, found);
 
         for (Counter c = COUNTER_HIGH; c < _COUNTER_MAX; c++) {
                 if (!found[c])
@@ -376,7 +377,7 @@ static void watch_process(Watch *w) {
                 }
         }
 
-        if (any || watch_polls(w))
+        if (any || v1 || watch_polls(w))
                 current = watch_memory_current(w);
         if (any) {
                 char maxs[32];
@@ -414,23 +415,18 @@ static void watch_process(Watch *w) {
         if (w->config && current != UINT64_MAX) {
                 check_usage(w, current);
                 if (jail_is_elastic(w->config))
-                        elastic_check(w, rose[COUNTER_HIGH] || rose[COUNTER_MAX], current);
+                        elastic_check(w, rose[COUNTER_HIGH] || rose[COUNTER_MAX] || under_oom, current);
         }
+        if (v1)
+                v1_after_process(w, current, any ? max : watch_memory_max(w), under_oom);
 }
 
 /* ---- PSI ---- */
 
-static int on_pressure(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Watch *w = userdata;
+void watch_report_pressure(Watch *w) {
         const char *kind = pressure_kind_to_string(w->config ? w->config->pressure_kind : PRESSURE_SOME);
         HookValues v;
 
-        if (revents & (EPOLLERR | EPOLLHUP)) {
-                /* the cgroup is going away */
-                w->psi_source = sd_event_source_disable_unref(w->psi_source);
-                w->psi_fd = safe_close(w->psi_fd);
-                return 0;
-        }
         w->tally[TALLY_PRESSURE]++;
         watch_mark_dirty(w);
         (void) bus_emit_pressure(w, kind);
@@ -439,6 +435,18 @@ static int on_pressure(sd_event_source *s, int fd, uint32_t revents, void *userd
         v = (HookValues) { .count = 1, .memory_current = watch_memory_current(w), .memory_max = watch_memory_max(w) };
         fire_hooks(w, JAIL_EVENT_PRESSURE, &v);
         w->events_changed = true;
+}
+
+static int on_pressure(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Watch *w = userdata;
+
+        if (revents & (EPOLLERR | EPOLLHUP)) {
+                /* the cgroup is going away */
+                w->psi_source = sd_event_source_disable_unref(w->psi_source);
+                w->psi_fd = safe_close(w->psi_fd);
+                return 0;
+        }
+        watch_report_pressure(w);
         manager_commit(w->manager);
         return 0;
 }
@@ -448,7 +456,15 @@ static void watch_setup_pressure(Watch *w) {
         char trigger[64];
         int r;
 
-        if (!w->config || !w->config->pressure_set || !dir || asprintf(&path, "%s/memory.pressure", dir) < 0)
+        if (!w->config || !w->config->pressure_set || !dir)
+                return;
+        if (w->manager->backend == CGROUP_V1) {
+                r = v1_setup_pressure(w);
+                if (r < 0)
+                        log_error_errno(r, "Failed to watch the memory pressure level of jail %s: %m", w->name);
+                return;
+        }
+        if (asprintf(&path, "%s/memory.pressure", dir) < 0)
                 return;
         w->psi_fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (w->psi_fd < 0) {
@@ -484,6 +500,8 @@ static Watch *watch_free(Watch *w) {
                 if ((size_t) w->wd < w->manager->n_by_wd && w->manager->by_wd[w->wd] == w)
                         w->manager->by_wd[w->wd] = NULL;
         }
+        if (w->manager->backend == CGROUP_V1)
+                v1_watch_stop(w); /* and the OOM killer back, if it was held off */
         sd_event_source_disable_unref(w->psi_source);
         safe_close(w->psi_fd);
         jail_free(w->config);
@@ -569,7 +587,8 @@ static int manager_add_watch(Manager *m, const char *unit) {
                 log_warning("Jail %s runs as both %s and %s; watching %s.", name, w->unit, unit, w->unit);
                 return 0;
         }
-        if (asprintf(&dir, "%s/%s", m->slice_path, unit) < 0 || asprintf(&events, "%s/memory.events", dir) < 0)
+        if (asprintf(&dir, "%s/%s", m->slice_path, unit) < 0 ||
+            asprintf(&events, "%s/%s", dir, m->backend == CGROUP_V1 ? "memory.oom_control" : "memory.events") < 0)
                 return -ENOMEM;
         if (stat(dir, &st) < 0)
                 return errno == ENOENT ? 0 : log_error_errno(-errno, "Failed to stat %s: %m", dir);
@@ -577,12 +596,27 @@ static int manager_add_watch(Manager *m, const char *unit) {
         w = calloc(1, sizeof(Watch));
         if (!w)
                 return -ENOMEM;
-        *w = (Watch) { .manager = m, .name = TAKE_PTR(name), .cgroup_id = st.st_ino, .wd = -1, .psi_fd = -EBADF };
+        *w = (Watch) { .manager = m, .name = TAKE_PTR(name), .cgroup_id = st.st_ino, .wd = -1, .psi_fd = -EBADF,
+                       .oom_efd = -EBADF, .usage_efd = -EBADF };
         w->unit = strdup(unit);
         if (!w->unit || asprintf(&w->cgroup, "/virtualing.slice/%s", unit) < 0 ||
             sd_bus_path_encode("/org/virtualing1/jail", w->name, &w->path) < 0) {
                 watch_free(w);
                 return -ENOMEM;
+        }
+        if (m->backend == CGROUP_V1) {
+                /* eventfds, registered below once the jail's configuration is known */
+                if (access(events, F_OK) < 0) {
+                        r = -errno;
+                        watch_free(w);
+                        return r == -ENOENT ? 0 : log_error_errno(r, "Failed to access %s: %m", events);
+                }
+                r = hashmap_put(m->watches, w->name, w);
+                if (r < 0) {
+                        watch_free(w);
+                        return r;
+                }
+                goto added;
         }
         w->wd = inotify_add_watch(m->inotify_fd, events, IN_MODIFY);
         if (w->wd < 0) {
@@ -614,6 +648,7 @@ static int manager_add_watch(Manager *m, const char *unit) {
         }
         m->by_wd[w->wd] = w;
 
+added:
         watch_load_config(w);
         fresh = watch_load_state(w) == 0;
         if (fresh && w->config && jail_is_elastic(w->config) && w->config->memory_max_set) {
@@ -630,6 +665,8 @@ static int manager_add_watch(Manager *m, const char *unit) {
                                 w->grow_pending = true;
                 }
         }
+        if (m->backend == CGROUP_V1)
+                v1_watch_start(w); /* before the first reading: nothing slips between */
         watch_setup_pressure(w);
         (void) bus_emit_jail_added(m, w, true);
         log_info("Watching jail %s (%s).", w->name, w->unit);
@@ -819,7 +856,9 @@ static int on_usage_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Watch *w;
 
         HASHMAP_FOREACH(w, m->watches, st)
-                if (watch_polls(w)) {
+                if (watch_polls(w) && m->backend == CGROUP_V1)
+                        watch_process(w); /* memory.failcnt has no notification */
+                else if (watch_polls(w)) {
                         uint64_t current = watch_memory_current(w);
                         check_usage(w, current);
                         if (jail_is_elastic(w->config) && current != UINT64_MAX)
@@ -847,6 +886,16 @@ static void manager_update_timer(Manager *m) {
                 log_error_errno(r, "Failed to start the usage timer: %m");
 }
 
+void manager_polling_changed(Manager *m, bool before, bool after) {
+        if (before == after)
+                return;
+        if (after)
+                m->n_polling++;
+        else if (m->n_polling > 0)
+                m->n_polling--;
+        manager_update_timer(m);
+}
+
 static void manager_count_polling(Manager *m) {
         Watch *w;
 
@@ -866,6 +915,8 @@ int manager_reload(Manager *m) {
                 /* a new trigger replaces the old one (or there is none any more) */
                 w->psi_source = sd_event_source_disable_unref(w->psi_source);
                 w->psi_fd = safe_close(w->psi_fd);
+                if (m->backend == CGROUP_V1)
+                        v1_watch_reload(w);
                 watch_setup_pressure(w);
         }
         manager_count_polling(m);
@@ -910,10 +961,17 @@ int manager_new(Manager **ret) {
         m->root_wd = m->slice_wd = -1;
 
         e = getenv("VIRTUALING_CGROUP_ROOT");
-        m->cgroup_root = strdup(e && path_is_absolute(e) ? e : "/sys/fs/cgroup");
+        r = cgroup_backend_detect(e && path_is_absolute(e) ? e : NULL, &m->cgroup_root, &m->backend);
+        if (r == -ENOMEDIUM)
+                return log_error_errno(r, "No memory controller: /sys/fs/cgroup is not cgroup2 and there is no "
+                                          "cgroup v1 memory hierarchy at /sys/fs/cgroup/memory.");
+        if (r < 0)
+                return log_error_errno(r, "Failed to find the memory controller: %m");
+        log_info("The memory controller is on %s (%s).", m->backend == CGROUP_V1 ? "cgroup v1" : "cgroup v2",
+                 m->cgroup_root);
         e = getenv("VIRTUALING_RUNTIME_DIR");
         m->runtime_dir = strdup(e && path_is_absolute(e) ? e : "/run/virtualing");
-        if (!m->cgroup_root || !m->runtime_dir || asprintf(&m->slice_path, "%s/virtualing.slice", m->cgroup_root) < 0 ||
+        if (!m->runtime_dir || asprintf(&m->slice_path, "%s/virtualing.slice", m->cgroup_root) < 0 ||
             asprintf(&m->state_dir, "%s/watcher", m->runtime_dir) < 0)
                 return -ENOMEM;
         r = mkdir_parents(m->state_dir, 0755);

@@ -14,6 +14,13 @@
 
 typedef struct Manager Manager;
 
+/* Where the memory controller is, and so how events come. Everything above the backend
+ * (counters, bus, hooks, elastic memory, state, metrics) is the same for both. */
+typedef enum CgroupBackend {
+        CGROUP_V2, /* the unified hierarchy: memory.events (inotify), PSI triggers */
+        CGROUP_V1, /* the legacy memory controller: eventfds through cgroup.event_control */
+} CgroupBackend;
+
 /* One jail cgroup being watched. Kept small: 10,000 of them fit in a few MiB. */
 typedef struct Watch {
         Manager *manager;
@@ -31,8 +38,20 @@ typedef struct Watch {
         Jail *config; /* NULL: no jail file found; signals only */
         uint64_t *above; /* bitmap over config->usage_thresholds: usage was >= threshold */
 
-        int psi_fd;
+        int psi_fd; /* the PSI trigger (v2), the memory.pressure_level eventfd (v1) */
         sd_event_source *psi_source;
+
+        /* cgroup v1 */
+        int oom_efd, usage_efd;
+        sd_event_source *oom_source, *usage_source;
+        sd_event_source *oom_recheck; /* reads again shortly after an OOM: its kill comes after */
+        unsigned oom_rechecks;        /* how many of those are left */
+        uint64_t oom_pending;   /* OOM notifications read, not yet counted */
+        uint64_t oom_credit;    /* OOMs counted from kills before their notification was read */
+        uint64_t armed_max;     /* the limit the usage eventfd's thresholds are for */
+        bool near_limit;        /* usage just below the limit: memory.failcnt is polled */
+        bool oom_kill_disabled; /* elastic: the jail pauses at its limit instead of being killed */
+        bool grow_refused;      /* systemd refused the last change of limits */
 
         usec_t last_grow;   /* elastic memory: when the limit last changed */
         usec_t below_since; /* usage low enough to shrink since then, 0: not */
@@ -46,7 +65,8 @@ typedef struct Watch {
 struct Manager {
         sd_event *event;
         sd_bus *bus;
-        char *cgroup_root; /* $VIRTUALING_CGROUP_ROOT or /sys/fs/cgroup */
+        CgroupBackend backend;
+        char *cgroup_root; /* $VIRTUALING_CGROUP_ROOT, /sys/fs/cgroup or (v1) /sys/fs/cgroup/memory */
         char *slice_path;  /* cgroup_root/virtualing.slice */
         char *state_dir;   /* runtime dir/watcher */
         char *runtime_dir;
@@ -88,6 +108,13 @@ void watch_mark_dirty(Watch *w);
 void manager_commit(Manager *m);
 Watch *manager_find_watch_by_path(Manager *m, const char *path);
 
+/* memory.events or its v1 twins changed (or were never read): one event per counter that rose. */
+void watch_process(Watch *w);
+void watch_report_pressure(Watch *w);
+/* Jails polled every second: usage thresholds on v2, elastic memory, near the limit on v1. */
+bool watch_polls(const Watch *w);
+void manager_polling_changed(Manager *m, bool before, bool after);
+
 /* Live values from the cgroup (also kept in the watch); UINT64_MAX for "max" or unreadable. */
 uint64_t watch_memory_current(Watch *w);
 uint64_t watch_memory_max(Watch *w);
@@ -107,6 +134,23 @@ int bus_emit_properties_changed(Watch *w, const char *property, ...);
 typedef void (*set_limits_cb)(Watch *w, int error, void *userdata);
 int bus_set_memory_limits(Watch *w, uint64_t memory_max, uint64_t memory_high, bool set_high,
                           sd_bus_message *reply_to, const char *reason);
+
+/* cgroup-v1.c */
+/* A small cgroup file NAME (relative to DIR_FD, or AT_FDCWD) into BUF, NUL-terminated; its
+ * length or -errno. Opened without blocking, never following a symlink at the end. */
+int cgroup_read_at(int dir_fd, const char *name, char *buf, size_t size);
+int cgroup_backend_detect(const char *root, char **ret_root, CgroupBackend *ret);
+const char *cgroup_backend_to_string(CgroupBackend b) _const_;
+uint64_t v1_value(uint64_t v) _const_; /* "no limit" as UINT64_MAX */
+uint64_t v1_near_limit(uint64_t max) _const_;
+void v1_watch_start(Watch *w);
+void v1_watch_stop(Watch *w);
+void v1_watch_reload(Watch *w);
+int v1_read_counters(Watch *w, const char *dir, uint64_t now[_COUNTER_MAX], bool found[_COUNTER_MAX],
+                     bool *ret_under_oom);
+void v1_after_process(Watch *w, uint64_t current, uint64_t max, bool under_oom);
+void v1_limits_changed(Watch *w, bool refused);
+int v1_setup_pressure(Watch *w);
 
 /* elastic.c */
 void elastic_check(Watch *w, bool pressure_event, uint64_t current);

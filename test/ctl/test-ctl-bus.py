@@ -504,6 +504,7 @@ class Test:
             r'^ +CPU quota: 50\.0%$',
             r'^ +Tasks max: 100$',
             r'^ +Events: 4 \(high=3 max=1\)$',
+            r'^ +Backend: cgroup v2$',
             r'^ +Address: 192\.0\.2\.10/24 on eth0$',
             r'^ +2001:db8::10/128 on eth0$',
         ]
@@ -528,6 +529,8 @@ class Test:
              'status web --json: state, MainPID, since, limits and usage from the watcher', d)
         T.ok(d['events'] == events and d['events']['high'] == 3, 'status web --json: events are the watcher\'s Events',
              (d['events'], events))
+        T.ok(d.get('backend') == 'cgroup-v2', 'status web --json: backend "cgroup-v2" (the watcher\'s CgroupBackend)',
+             d.get('backend'))
         T.ok(d['file'] == f'{w.lib}/web.conf' and d['dropins'] == [f'{w.etc}/web.conf.d/50-local.conf'] and
              d['valid'] is True and d['addresses'] == ['192.0.2.10/24', '2001:db8::10/128'] and d['device'] == 'eth0',
              'status web --json: files, addresses and device from the jail file', d)

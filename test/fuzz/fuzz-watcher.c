@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The watcher's parsers of what it reads from files: memory.events and its state file.
- * The first byte picks one, the rest is the file. Besides crashes, it aborts when:
+/* The watcher's parsers of what it reads from files: memory.events, memory.oom_control
+ * (cgroup v1) and its state file. The first byte picks one, the rest is the file. Besides
+ * crashes, it aborts when:
  *   - memory.events: what it found differs from what a second, simpler reading finds;
+ *   - memory.oom_control: it accepts flags other than 0 and 1, or a file without them;
  *   - the state: what was read, written and read again differs (the format round-trips). */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,6 +20,26 @@ static const uint64_t thresholds[] = { 1, 1024, 1048576, UINT64_MAX - 1, 0, 77 }
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 1 || size > 64 * 1024)
                 return 0;
+
+        if ((data[0] & 3) == 2) {
+                OomControl oc;
+                uint64_t v[_COUNTER_MAX] = {};
+                bool found[_COUNTER_MAX] = {};
+                _cleanup_free_ char *text = strndup((const char *) data + 1, size - 1);
+
+                if (!text)
+                        abort();
+                if (oom_control_parse((const char *) data + 1, size - 1, &oc) < 0)
+                        return 0;
+                /* accepted: both flags are lines of the text, as 0 or 1 */
+                if ((!strstr(text, "oom_kill_disable 0") && !strstr(text, "oom_kill_disable 1")) ||
+                    (!strstr(text, "under_oom 0") && !strstr(text, "under_oom 1")))
+                        FUZZ_FAIL("accepted without both flags: %s", text);
+                if (oc.has_oom_kill && !strstr(text, "oom_kill "))
+                        FUZZ_FAIL("an oom_kill count from nowhere: %s", text);
+                memory_events_parse(text, strlen(text), v, found); /* the same reader, for coverage */
+                return 0;
+        }
 
         if (data[0] & 1) {
                 uint64_t now[_COUNTER_MAX] = {}, want[_COUNTER_MAX] = {};

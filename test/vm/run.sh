@@ -14,6 +14,10 @@
 #                             run, and elastic memory, told readably
 #   test/vm/run.sh --only NAME[,NAME…]   only these scenarios (scenario_NAME of
 #                             vmtest.sh), after the setup, for working on one
+#   test/vm/run.sh --legacy   boot with the legacy cgroup v1 hierarchy
+#                             (systemd.unified_cgroup_hierarchy=0) and run the
+#                             legacy scenario (with --only: those scenarios); Debian 12
+#                             only: systemd 257 no longer boots on v1
 #   test/vm/run.sh --keep     keep the work directory (disk image, logs) for a look
 #   test/vm/run.sh --debug SCRIPT   run SCRIPT in the VM before the scenarios, its
 #                             output as TAP comments (to look around in the VM)
@@ -41,6 +45,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${VIRTUALING_VM_SOURCE:-$(cd "$here/../.." && pwd)}
 mode=all
 keep=0
+legacy=0
 debug=
 release=${VIRTUALING_VM_RELEASE:-bookworm}
 while [ $# -gt 0 ]; do
@@ -59,6 +64,7 @@ while [ $# -gt 0 ]; do
                 release=${1:-}
                 shift ;;
         --keep) keep=1 ;;
+        --legacy) legacy=1 ;;
         --debug)
                 debug=$(realpath -e "${1:-}") || { echo "run.sh: --debug needs a script" >&2; exit 2; }
                 shift ;;
@@ -73,6 +79,11 @@ case $release in
 bookworm | trixie) ;;
 *) echo "run.sh: --release must be bookworm or trixie, not '$release'" >&2; exit 2 ;;
 esac
+if [ $legacy = 1 ]; then
+        [ "$release" = bookworm ] || { echo "run.sh: --legacy needs --release bookworm (systemd 257 needs cgroup v2)" >&2; exit 2; }
+        [ "$mode" = all ] && mode=legacy
+        [ "$mode" = demo ] && { echo "run.sh: --legacy and --demo do not go together" >&2; exit 2; }
+fi
 host_release=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 install_mode=${VIRTUALING_VM_INSTALL:-deb}
 case $install_mode in
@@ -306,27 +317,45 @@ log "disk image ready in $((SECONDS - t0)) s"
 # ---------------------------------------------------------------- boot
 accel=tcg
 [ "${VIRTUALING_VM_KVM:-0}" = 1 ] && accel=kvm
-t=$(remaining)
-[ "$t" -gt "$vm_timeout" ] && t=$vm_timeout
+hierarchy=1
+[ $legacy = 1 ] && hierarchy=0
 console=$work/console.log
 results=$work/results.tap
-: >"$console"
-: >"$results"
-log "booting the VM ($accel, up to $t s; console log $console)"
-t0=$SECONDS
-run_child timeout -k 10 "$t" qemu-system-x86_64 \
-        -nodefaults -no-user-config \
-        -machine pc -accel "$accel" -cpu max -m 2048 -smp 2 \
-        -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
-        -append "root=/dev/vda rw console=ttyS0,115200 systemd.unified_cgroup_hierarchy=1 panic=1 quiet loglevel=4 systemd.show_status=1 fsck.mode=skip virtualing.vmtest=$mode" \
-        -drive "file=$disk,format=raw,if=virtio,cache=unsafe" \
-        -device virtio-rng-pci \
-        -nic none -display none -vga none -no-reboot \
-        -serial "file:$console" -serial "file:$results" \
-        </dev/null >"$work/qemu.log" 2>&1
-qemu_rc=$?
-vm_time=$((SECONDS - t0))
-log "the VM ran $vm_time s (qemu exit status $qemu_rc)"
+# the guest needs no KVM of its own: under emulation, loading kvm_amd has crashed its kernel
+cmdline="root=/dev/vda rw console=ttyS0,115200 systemd.unified_cgroup_hierarchy=$hierarchy panic=1 quiet loglevel=4"
+cmdline="$cmdline systemd.show_status=1 fsck.mode=skip module_blacklist=kvm,kvm_amd,kvm_intel virtualing.vmtest=$mode"
+boot() {
+        t=$(remaining)
+        [ "$t" -gt "$vm_timeout" ] && t=$vm_timeout
+        : >"$console"
+        : >"$results"
+        log "booting the VM ($accel, $([ $hierarchy = 1 ] && echo unified || echo legacy) cgroup hierarchy, up to $t s; console log $console)"
+        t0=$SECONDS
+        run_child timeout -k 10 "$t" qemu-system-x86_64 \
+                -nodefaults -no-user-config \
+                -machine pc -accel "$accel" -cpu max -m 2048 -smp 2 \
+                -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
+                -append "$cmdline" \
+                -drive "file=$disk,format=raw,if=virtio,cache=unsafe" \
+                -device virtio-rng-pci \
+                -nic none -display none -vga none -no-reboot \
+                -serial "file:$console" -serial "file:$results" \
+                </dev/null >"$work/qemu.log" 2>&1
+        qemu_rc=$?
+        vm_time=$((SECONDS - t0))
+        log "the VM ran $vm_time s (qemu exit status $qemu_rc)"
+}
+# a pristine copy of the disk, for one more boot if the guest's kernel panics before the
+# scenarios ran (an emulation fault, not a test result)
+cp --sparse=always "$disk" "$work/disk.pristine" || bail "cannot copy $disk"
+boot
+if ! grep -qE '^1\.\.[0-9]+' "$results" && grep -q 'Kernel panic' "$console" && [ "$(remaining)" -gt 300 ]; then
+        log "the guest's kernel panicked: booting once more from the pristine disk"
+        tr -d '\r' <"$console" | grep -m1 -B2 -A8 'Kernel panic\|BUG:\|Oops' | sed 's/^/vm:   /' >&2
+        mv -f "$work/disk.pristine" "$disk" || bail "cannot restore $disk"
+        boot
+fi
+rm -f "$work/disk.pristine"
 
 # ---------------------------------------------------------------- results
 tap=$(tr -d '\r' <"$results")

@@ -197,7 +197,12 @@ setup() {
         say "== virtualing end to end: $(systemctl --version | head -n 1), kernel $(uname -r)," \
                 "cgroup $(stat -f -c %T /sys/fs/cgroup), disk /dev/vda is $majmin"
         check_eq "systemd is PID 1" systemd "$(cat /proc/1/comm)"
-        check_eq "the unified cgroup hierarchy (v2) is mounted" cgroup2fs "$(stat -f -c %T /sys/fs/cgroup)"
+        if [ "$mode" = legacy ] || grep -qw systemd.unified_cgroup_hierarchy=0 /proc/cmdline; then
+                check_eq "the legacy hierarchy is mounted (tmpfs, the memory controller on cgroup v1)" "tmpfs cgroupfs" \
+                        "$(stat -f -c %T /sys/fs/cgroup) $(stat -f -c %T /sys/fs/cgroup/memory)"
+        else
+                check_eq "the unified cgroup hierarchy (v2) is mounted" cgroup2fs "$(stat -f -c %T /sys/fs/cgroup)"
+        fi
         check "the dummy interface dummy0 for the VIPs is up" \
                 sh -c 'ip link add dummy0 type dummy && ip link set dummy0 up'
         mkdir -p /etc/virtualing /srv/jails /srv/www /etc/virtualing-vmtest/lighttpd
@@ -1511,6 +1516,184 @@ EOF
         reload
 }
 
+# ---------------------------------------------------------------- the legacy hierarchy
+# run.sh --legacy: booted with systemd.unified_cgroup_hierarchy=0, the watcher's cgroup v1
+# backend (eventfds through cgroup.event_control)
+v1file() { cat "/sys/fs/cgroup/memory/virtualing.slice/$1/$2" 2>&1; }
+v1kills() { awk '$1 == "oom_kill" { print $2 }' "/sys/fs/cgroup/memory/virtualing.slice/$1/memory.oom_control"; }
+v1killed() { [ "$(v1kills "$1")" -ge 1 ] 2>/dev/null; }
+v1paused() { grep -qx 'oom_kill_disable 1' "/sys/fs/cgroup/memory/virtualing.slice/$1/memory.oom_control"; }
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+scenario_legacy() {
+        local u p s line e count cur mx ev grown=
+        say "" "== cgroup v1: OOM, OOM kill, usage thresholds and elastic memory through eventfds"
+
+        # an OOM-killed jail
+        rm -f "$run/l-oom.env" "$run/l-kill.env"
+        jail lhog <<EOF
+[Jail]
+Root=/srv/jails/lhog
+Exec=/usr/bin/python3 -c "import time; time.sleep(3); b = []; [b.append(b'x' * (1 << 20)) for _ in iter(int, 1)]"
+
+[Resources]
+MemoryMax=48M
+
+[Events]
+OnOOM=$hook $run/l-oom.env
+OnOOMKill=$hook $run/l-kill.env
+EOF
+        reload
+        u=virtualing@lhog.service
+        p=$(jpath lhog)
+        check "systemctl start virtualing@lhog succeeds" sc start $u
+        check_eq "memory.limit_in_bytes is MemoryMax=48M" 50331648 "$(v1file $u memory.limit_in_bytes)"
+        check_eq "the watcher's backend is cgroup v1 (Manager.CgroupBackend)" 's "cgroup-v1"' \
+                "$(busctl get-property org.virtualing1 /org/virtualing1 org.virtualing1.Manager CgroupBackend 2>&1)"
+        check_grep "virtualing status says so" "Backend: cgroup v1" "$(virtualing status lhog 2>&1)"
+        wait_for 120 not_active $u
+        check_eq "the kernel killed it: systemd says Result=signal on v1" "failed signal" \
+                "$(prop $u ActiveState) $(prop $u Result)"
+        wait_sig 30 JailRemoved /org/virtualing1 '^JailRemoved lhog '
+        s=$(sigs MemoryEvent "$p")
+        for ev in oom oom_kill; do
+                line=$(printf '%s\n' "$s" | grep -m1 "^MemoryEvent $ev ")
+                read -r _ e count cur mx <<<"$line"
+                if [ -n "$line" ] && is_num "$count" && [ "$count" -ge 1 ] && is_num "$cur" && [ "$mx" = 50331648 ]; then
+                        ok "the subscriber received MemoryEvent $ev (count $count, memory_current $cur, memory_max $mx)"
+                else
+                        notok "the subscriber received MemoryEvent $ev with count >= 1 and memory_max 50331648" \
+                                "first $ev signal: ${line:-none}" "every MemoryEvent of lhog:" "$s" \
+                                "$(journalctl -b --no-pager -o cat -u virtualing-watcher | tail -n 20)"
+                fi
+        done
+        say "The subscriber received:" "$(psigs MemoryEvent "$p" | sed 's/^/  /')"
+        wait_for 10 test -s "$run/l-kill.env"
+        check_hook_env "OnOOM ran with the environment of v2" "$run/l-oom.env" 1 VIRTUALING_JAIL=lhog \
+                VIRTUALING_UNIT=$u VIRTUALING_CGROUP=/virtualing.slice/$u VIRTUALING_EVENT=oom \
+                VIRTUALING_MEMORY_MAX=50331648
+        check_hook_env "OnOOMKill too" "$run/l-kill.env" 1 VIRTUALING_JAIL=lhog VIRTUALING_EVENT=oom_kill \
+                VIRTUALING_MEMORY_MAX=50331648
+        sc reset-failed $u 2>/dev/null
+
+        # usage thresholds, up and down
+        rm -f "$run/l-usage.env"
+        jail lusage <<EOF
+[Jail]
+Root=/srv/jails/lusage
+Exec=/usr/bin/python3 -c "import time; time.sleep(2); b = b'x' * (40 << 20); time.sleep(4); del b; time.sleep(8)"
+
+[Resources]
+MemoryMax=128M
+
+[Events]
+UsageThreshold=32M
+OnUsage=$hook $run/l-usage.env
+EOF
+        reload
+        u=virtualing@lusage.service
+        p=$(jpath lusage)
+        check "systemctl start virtualing@lusage succeeds" sc start $u
+        wait_sig 60 UsageThresholdCrossed "$p" "^UsageThresholdCrossed 33554432 down "
+        check_eq "UsageThresholdCrossed 32M: up, then down" "up down" \
+                "$(sigs UsageThresholdCrossed "$p" | awk '{ print $3 }' | paste -sd ' ')"
+        wait_for 10 sh -c "[ \$(grep -c '^-- run\$' $run/l-usage.env) -ge 2 ]"
+        check_hook_env "OnUsage ran going up" "$run/l-usage.env" 1 VIRTUALING_JAIL=lusage VIRTUALING_EVENT=usage \
+                VIRTUALING_DIRECTION=up VIRTUALING_THRESHOLD=33554432
+        check_hook_env "and going down" "$run/l-usage.env" 2 VIRTUALING_DIRECTION=down VIRTUALING_THRESHOLD=33554432
+        say "$(psigs UsageThresholdCrossed "$p" | sed 's/^/  /')"
+
+        # a user reads properties while a jail runs
+        jail lsleep <<EOF
+[Jail]
+Root=/srv/jails/lsleep
+Exec=/bin/sleep infinity
+[Resources]
+MemoryMax=100M
+EOF
+        reload
+        u=virtualing@lsleep.service
+        p=$(jpath lsleep)
+        check "systemctl start virtualing@lsleep succeeds" sc start $u
+        wait_sig 30 JailAdded /org/virtualing1 '^JailAdded lsleep '
+        check_eq "nobody reads MemoryMax over D-Bus: memory.limit_in_bytes" "t 104857600" \
+                "$(as_nobody busctl get-property org.virtualing1 "$p" org.virtualing1.Jail MemoryMax 2>&1)"
+        check_eq "and MemoryHigh: none on v1" "t 18446744073709551615" \
+                "$(as_nobody busctl get-property org.virtualing1 "$p" org.virtualing1.Jail MemoryHigh 2>&1)"
+        check_grep "virtualing list shows it (as nobody)" "lsleep" "$(as_nobody virtualing list 2>&1)"
+        wait_for 5 grep -qF 'virtualing_jail_memory_max_bytes{jail="lsleep"} 104857600' /run/virtualing/metrics.prom
+        check_grep "metrics.prom has its limit" 'virtualing_jail_memory_max_bytes{jail="lsleep"} 104857600' \
+                "$(cat /run/virtualing/metrics.prom 2>&1)"
+        sc stop $u
+
+        # elastic memory: grows instead of being killed, paused at its limit meanwhile
+        jail lelastic <<EOF
+[Jail]
+Root=/srv/jails/lelastic
+Exec=/usr/bin/python3 -c "import time; time.sleep(2); b = []; [(b.append(b'x' * (4 << 20)), time.sleep(0.05)) for _ in range(50)]; time.sleep(3)"
+
+[Resources]
+MemoryMax=64M
+MemoryGrowStep=32M
+MemoryGrowLimit=256M
+EOF
+        reload
+        u=virtualing@lelastic.service
+        p=$(jpath lelastic)
+        check "systemctl start virtualing@lelastic succeeds" sc start $u
+        wait_for 10 v1paused $u
+        check_grep "while it may grow, the kernel pauses it at its limit (oom_kill_disable 1)" "oom_kill_disable 1" \
+                "$(v1file $u memory.oom_control)"
+        grew() { grown=$(v1file $u memory.limit_in_bytes) && is_num "$grown" && [ "$grown" -gt 67108864 ]; }
+        if wait_for 120 grew; then
+                ok "memory.limit_in_bytes grew while it ran (67108864 -> $grown)"
+        else
+                notok "memory.limit_in_bytes grew while it ran" "$(v1file $u memory.limit_in_bytes)"
+        fi
+        wait_for 240 not_active $u
+        check_eq "it finished without being killed (Result=success)" "inactive success 0" \
+                "$(prop $u ActiveState) $(prop $u Result) $(prop $u ExecMainStatus)"
+        s=$(sigs MemoryLimitChanged "$p")
+        if [ -n "$s" ] && [ -z "$(printf '%s\n' "$s" | awk '$4 != "grow" || $3 != $2 + 33554432')" ]; then
+                ok "MemoryLimitChanged, reason grow, 32M steps: $(printf '%s\n' "$s" | grep -c .)"
+        else
+                notok "MemoryLimitChanged, reason grow, 32M steps" "$s"
+        fi
+        check_eq "and no OOM kill" "" "$(sigs MemoryEvent "$p" | grep -E '^MemoryEvent oom_kill ')"
+        say "$(psigs MemoryLimitChanged "$p" | sed 's/^/  /')"
+        sc revert virtualing@lelastic >/dev/null 2>&1
+
+        # the watcher stopped while a jail's process is OOM-killed: reported when it is back
+        jail lsurv <<EOF
+[Jail]
+Root=/srv/jails/lsurv
+Exec=/bin/sh -c "sleep 8; /usr/bin/python3 -c \"b = []; [b.append(b'x' * (1 << 20)) for _ in iter(int, 1)]\"; exec sleep infinity"
+[Resources]
+MemoryMax=48M
+EOF
+        reload
+        u=virtualing@lsurv.service
+        p=$(jpath lsurv)
+        check "systemctl start virtualing@lsurv succeeds" sc start $u
+        wait_sig 30 JailAdded /org/virtualing1 '^JailAdded lsurv '
+        check "systemctl stop virtualing-watcher succeeds" sc stop virtualing-watcher
+        wait_for 60 v1killed $u
+        check_eq "its python was OOM-killed while the watcher was stopped; the jail runs on" "1 active" \
+                "$(v1kills $u) $(prop $u ActiveState)"
+        check "systemctl start virtualing-watcher succeeds" sc start virtualing-watcher
+        wait_sig 20 MemoryEvent "$p" '^MemoryEvent oom_kill '
+        check_eq "the watcher back reports it: MemoryEvent oom 1 and oom_kill 1" "oom 1|oom_kill 1" \
+                "$(sigs MemoryEvent "$p" | awk '$2 ~ /^oom/ { print $2, $3 }' | paste -sd '|')"
+        sc restart virtualing-watcher
+        wait_for 20 busctl get-property org.virtualing1 "$p" org.virtualing1.Jail Events
+        sleep 2
+        check_eq "restarted again: nothing reported twice" "oom 1|oom_kill 1" \
+                "$(sigs MemoryEvent "$p" | awk '$2 ~ /^oom/ { print $2, $3 }' | paste -sd '|')"
+        check_eq "Events counts each once" "1 1" "$(busctl get-property --json=short org.virtualing1 "$p" \
+                org.virtualing1.Jail Events | python3 -c 'import json, sys; d = json.load(sys.stdin)["data"]
+print(d["oom"], d["oom_kill"])' 2>&1)"
+        sc stop $u
+}
+
 # ---------------------------------------------------------------- run
 setup
 # run.sh --debug SCRIPT: a script of the developer's, run first, its output as comments
@@ -1518,6 +1701,9 @@ if [ -x "$here/debug.sh" ]; then
         "$here/debug.sh" 2>&1 | comment
 fi
 case $mode in
+legacy)
+        scenario_legacy
+        ;;
 demo)
         scenario_apache
         scenario_oom
