@@ -136,6 +136,57 @@ def make_jail_dir(path):
     write_file(os.path.join(path, "memory.high"), b"max\n")
 
 
+V1_UNLIMITED = 9223372036854771712
+
+
+def make_jail_dir_v1(path):
+    """A fake jail cgroup of the legacy memory hierarchy; its cgroup.event_control is a FIFO
+    (the registrations are read from it), opened here before the watcher can see it."""
+    os.mkdir(path, 0o755)
+    write_file(os.path.join(path, "memory.usage_in_bytes"), f"{MEMORY_CURRENT}\n".encode())
+    write_file(os.path.join(path, "memory.limit_in_bytes"), f"{MEMORY_MAX}\n".encode())
+    write_file(os.path.join(path, "memory.failcnt"), b"0\n")
+    write_file(os.path.join(path, "memory.oom_control"), b"oom_kill_disable 0\nunder_oom 0\noom_kill 0\n")
+    os.mkfifo(os.path.join(path, "cgroup.event_control"), 0o200)
+    return os.open(os.path.join(path, "cgroup.event_control"), os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+
+
+def make_tree_v1(root, n):
+    """The root of a v1 hierarchy (it has cgroup.event_control) with n jails: [(dir, fifo fd)]."""
+    os.mkdir(root, 0o755)
+    write_file(os.path.join(root, "cgroup.event_control"), b"")
+    slice_dir = os.path.join(root, "virtualing.slice")
+    os.mkdir(slice_dir, 0o755)
+    return [(d, make_jail_dir_v1(d)) for d in
+            (os.path.join(slice_dir, unit_name(jail_name(i))) for i in range(n))]
+
+
+def oom_eventfd(pid, fifo):
+    """The eventfd the watcher registered for memory.oom_control (the line without an
+    argument), taken out of the watcher with pidfd_getfd(2)."""
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fifo, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    for line in data.decode().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            pfd = os.pidfd_open(pid)
+            try:
+                fd = _libc.syscall(438, pfd, int(parts[0]), 0)  # pidfd_getfd
+            finally:
+                os.close(pfd)
+            if fd < 0:
+                raise BenchError(f"pidfd_getfd({pid}, {parts[0]}) failed: {os.strerror(ctypes.get_errno())}")
+            return fd
+    raise BenchError(f"the watcher registered no eventfd for memory.oom_control: {data!r}")
+
+
 def make_tree(root, n):
     """root/virtualing.slice with n jails; returns the jails' directories, in order."""
     os.mkdir(root, 0o755)
@@ -558,11 +609,37 @@ class WatcherSampler(Sampler):
     def describe(self):
         return f"jail {self.cur['name'] if self.cur else '?'}"
 
+
     def close(self):
         for j in self.jails:
             if j["fd"] is not None:
                 os.close(j["fd"])
                 j["fd"] = None
+
+class V1Sampler(WatcherSampler):
+    """cgroup v1: the OOM eventfd of a random jail is signalled, as the kernel does at an OOM;
+    the watcher's MemoryEvent("oom", 1, …) ends the sample."""
+
+    def stimulus(self):
+        j = self.rng.choice(self.jails)
+        self.cur = j
+        self.t0 = time.monotonic_ns()
+        os.eventfd_write(j["efd"], 1)
+
+    def matches(self, msg):
+        if msg.get_interface() != JAIL_IFACE or msg.get_member() != "MemoryEvent":
+            return None
+        path, args = msg.get_path(), msg.get_args_list()
+        got = [str(args[0])] + [int(x) for x in args[1:]] if len(args) == 4 else args
+        if path != self.cur["path"] or got != ["oom", 1, MEMORY_CURRENT, MEMORY_MAX]:
+            return f"MemoryEvent{tuple(got)} on {path}, expected ('oom', 1, …) on {self.cur['path']}"
+        return ""
+
+    def close(self):
+        for j in self.jails:
+            os.close(j["efd"])
+            os.close(j["fifo"])
+
 
 
 # ---------------------------------------------------------------- phases
@@ -651,6 +728,23 @@ def measure_latency(a, dbus, GLib, client, procs, tmp, address, n, rng, results,
     return idle
 
 
+def measure_latency_v1(a, client, procs, tmp, address, n, rng, results, notes):
+    root = os.path.join(tmp, f"cg-v1-{n}")
+    made = make_tree_v1(root, n)
+    w, startup = start_watcher(a, procs, tmp, address, client, f"v1-{n}", root, n)
+    paths = check_list(client, w, n)
+    jails = [{"name": jail_name(i), "path": paths[jail_name(i)], "fifo": fifo, "efd": oom_eventfd(w.pid, fifo)}
+             for i, (d, fifo) in enumerate(made)]
+    s = V1Sampler(jails, rng, a.samples, a.warmup, a.gap_ms, a.sample_timeout, {})
+    try:
+        results["latency_v1"][n] = run_sampler(client, s, {"watcher": w.pid, "dbus-daemon": client.bus_pid,
+                                                           "script": os.getpid()})
+    finally:
+        s.close()
+    notes.extend(w.stop())
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def measure_idle(a, w):
     # let the metrics file (written 0.5 s after the last change) and anything else settle
     time.sleep(a.settle)
@@ -725,7 +819,8 @@ def report(a, results, notes, env_info):
           f"{a.warmup} warm-up,")
     print(f"one at a time, {a.gap_ms} ms between a signal and the next write, jail chosen at random.")
     print("It includes the script's own costs: the pwrite(2), libdbus, the GLib loop and the Python filter;")
-    print("the bus round trip (python -> dbus-daemon -> python) shows that share.")
+    print("the bus round trip (python -> dbus-daemon -> python) shows that share. The 'watcher v1' rows are")
+    print("the cgroup v1 backend on a fake v1 tree: the jail's OOM eventfd signalled -> MemoryEvent(\"oom\").")
     print("'other load' is the CPU time used by every other process on the machine meanwhile, in CPUs.")
     print(f"{'':34}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'min ms':>9}{'mean ms':>9}"
           f"{'other load':>12}")
@@ -734,6 +829,8 @@ def report(a, results, notes, env_info):
         rows.append(("bus round trip (script to itself)", results["probe"]))
     for n, s in sorted(results["latency"].items()):
         rows.append((f"watcher, {n} jail{'s' if n != 1 else ''}", s))
+    for n, s in sorted(results["latency_v1"].items()):
+        rows.append((f"watcher v1 (OOM), {n} jail{'s' if n != 1 else ''}", s))
     for label, s in rows:
         print(f"{label:34}{fmt(s['p50'])}{fmt(s['p90'])}{fmt(s['p99'])}{fmt(s['max'])}{fmt(s['min'])}"
               f"{fmt(s['mean'])}{s['load']:7.2f} CPUs")
@@ -825,6 +922,9 @@ def parse_args(argv):
                     help="samples taken first and not counted (default: %(default)s)")
     ap.add_argument("--latency-jails", default="1,100,1000", metavar="LIST",
                     help="numbers of jails watched for the latency runs (default: %(default)s)")
+    ap.add_argument("--v1-latency-jails", default="1,1000", metavar="LIST",
+                    help="numbers of jails for the latency runs of the cgroup v1 backend; empty: none "
+                         "(default: %(default)s)")
     ap.add_argument("--memory-jails", default="0,1000,10000", metavar="LIST",
                     help="numbers of jails for the memory runs (default: %(default)s)")
     ap.add_argument("--hot-jails", type=int, default=10000, metavar="N",
@@ -864,6 +964,9 @@ def parse_args(argv):
     if any(n < 1 for n in a.latency_jails):
         ap.error("--latency-jails: at least 1 jail each")
     a.memory_jails = numbers("--memory-jails", a.memory_jails)
+    a.v1_latency_jails = numbers("--v1-latency-jails", a.v1_latency_jails)
+    if any(n < 1 for n in a.v1_latency_jails):
+        ap.error("--v1-latency-jails: at least 1 jail each")
     if a.samples < 1 or a.warmup < 0 or a.gap_ms < 0 or a.idle_seconds <= 0 or a.hot_jails < 0:
         ap.error("--samples must be at least 1; --warmup, --gap-ms, --hot-jails not negative; --idle-seconds > 0")
     if not os.path.isdir(a.tmpdir):
@@ -932,7 +1035,7 @@ def main(argv=None):
     tmp = tempfile.mkdtemp(prefix="virtualing-bench-watcher-", dir=a.tmpdir)
     procs = Processes()
     rng = random.Random(a.seed)
-    results = {"latency": {}, "memory": {}}
+    results = {"latency": {}, "latency_v1": {}, "memory": {}}
     notes = []
     status = 0
     try:
@@ -959,6 +1062,8 @@ def main(argv=None):
             idle = measure_latency(a, dbus, GLib, client, procs, tmp, address, n, rng, results, notes)
             if idle:
                 results["idle"] = idle
+        for n in a.v1_latency_jails:
+            measure_latency_v1(a, client, procs, tmp, address, n, rng, results, notes)
         for n in a.memory_jails:
             measure_memory(a, client, procs, tmp, address, n, results, notes)
         if a.hot_jails:

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <systemd/sd-journal.h>
@@ -316,6 +318,14 @@ _noreturn_ static void hook_exec(char **argv, char **env, const char *ident) {
                 (void) sigaction(sig, &sa, NULL); /* SIGKILL, SIGSTOP, glibc's own: EINVAL */
         if (sigemptyset(&ss) < 0 || sigprocmask(SIG_SETMASK, &ss, NULL) < 0)
                 _exit(127);
+
+        /* The watcher raised its soft limit of open files (eventfds, PSI triggers); a hook
+         * gets the usual one, which select() can cope with. */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur > FD_SETSIZE) {
+                rl.rlim_cur = FD_SETSIZE;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
 
         /* In the child, not the parent: a stuck journald must not block the loop. */
         null = open("/dev/null", O_RDWR | O_CLOEXEC);

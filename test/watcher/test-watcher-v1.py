@@ -260,8 +260,10 @@ class Test:
                      f'OnMemoryMax={env_hook} {w.out}/max\n')
         w.write_conf('usage', base.format(n='usage') +
                      f'[Events]\nUsageThreshold=10M\nUsageThreshold=20M\nOnUsage={env_hook} {w.out}/usage\n')
+        limit_hook = w.write_hook('limit.sh', '#!/bin/sh\nulimit -Sn >"$1.tmp" && mv "$1.tmp" "$1"\n')
         w.write_conf('psi', base.format(n='psi') +
-                     f'[Events]\nPressureThreshold=some 150ms 2s\nOnPressure={env_hook} {w.out}/psi\n')
+                     f'[Events]\nPressureThreshold=some 150ms 2s\nOnPressure={env_hook} {w.out}/psi\n'
+                     f'OnPressure={limit_hook} {w.out}/nofile\n')
         w.write_conf('psifull', base.format(n='psifull') + '[Events]\nPressureThreshold=full 150ms 2s\n')
         w.write_conf('elastic', base.format(n='elastic') +
                      '[Resources]\nMemoryMax=64M\nMemoryGrowStep=32M\nMemoryGrowLimit=128M\n'
@@ -427,6 +429,18 @@ class Test:
         T.ok(r and r['args'] == ['some'], 'a level notification: PressureEvent("some")', r)
         runs = vtest.wait_until(lambda: self.hook_runs('psi'), 5)
         T.ok(runs and runs[0][1].get('VIRTUALING_EVENT') == 'pressure', 'OnPressure ran', runs)
+        # an eventfd or two per jail: the watcher raises its soft limit of open files; hooks
+        # get the usual one back
+        soft = hard = None
+        with open(f'/proc/{self.w.watcher.pid}/limits') as f:
+            for line in f:
+                if line.startswith('Max open files'):
+                    soft, hard = line.split()[3:5]
+        nofile = vtest.wait_until(lambda: os.path.exists(self.w.out + '/nofile') and
+                                  open(self.w.out + '/nofile').read().strip(), 5)
+        T.ok(soft == hard and nofile == str(min(int(hard), 1024)),
+             f'the watcher\'s soft limit of open files is its hard one ({soft}); its hooks get {nofile} (FD_SETSIZE)',
+             (soft, hard, nofile))
         k = self.jail('virtualing@psifull.service')
         T.ok(k.wait_registration('critical') is not None, 'PressureThreshold=full: at "critical"',
              k.registrations())
