@@ -348,6 +348,9 @@ class Test:
         j.signal(str(63 * M))  # the threshold just below the limit: 64M - 64M/64
         r = sub.wait(3, m, member='MemoryEvent', path=j.path, args=['max'])
         T.ok(r and r['args'][:2] == ['max', 5], 'memory.failcnt 0 -> 5: MemoryEvent("max", 5)', r)
+        # that event may have come from the poll: let the watcher read the notification too
+        self.drained(j, str(63 * M))
+        self.settle(j)
         m = sub.mark()
         j.set(failcnt=7)
         time.sleep(1.6)
@@ -371,6 +374,17 @@ class Test:
 
     def hook_runs(self, prefix):
         return tw.Test.hook_runs(self, prefix)
+
+    def drained(self, j, arg, timeout=3):
+        """Waits until the watcher has read the eventfd of J's newest registration ARG
+        (its fdinfo in the watcher says eventfd-count 0)."""
+        reg = j.wait_registration(arg)
+        fd = reg[3].split(' ')[0]
+
+        def zero():
+            with open(f'/proc/{self.w.watcher.pid}/fdinfo/{fd}') as f:
+                return any(ln.split()[:2] == ['eventfd-count:', '0'] for ln in f)
+        return vtest.wait_until(zero, timeout)
 
     # -- 3 --
 
