@@ -704,45 +704,32 @@ def check_list(client, w, n):
     return dict(jails)
 
 
-def measure_latency(a, dbus, GLib, client, procs, tmp, address, n, rng, results, notes):
-    root = os.path.join(tmp, f"cg-lat-{n}")
-    dirs = make_tree(root, n)
-    w, startup = start_watcher(a, procs, tmp, address, client, f"lat-{n}", root, n)
+def measure_latency(a, client, procs, tmp, address, n, rng, results, notes, v1=False):
+    """One latency run with n jails, on a v2 tree (memory.events rewritten) or, with v1, on a
+    v1 tree (the OOM eventfd signalled). Returns the idle figures when n is --idle-jails (v2)."""
+    tag = f"{'v1' if v1 else 'lat'}-{n}"
+    root = os.path.join(tmp, f"cg-{tag}")
+    made = make_tree_v1(root, n) if v1 else [(d, None) for d in make_tree(root, n)]
+    w, startup = start_watcher(a, procs, tmp, address, client, tag, root, n)
     paths = check_list(client, w, n)
-    jails = [{"name": jail_name(i), "dir": d, "path": paths[jail_name(i)], "fd": None, "high": 0}
-             for i, d in enumerate(dirs)]
-    s = WatcherSampler(jails, rng, a.samples, a.warmup, a.gap_ms, a.sample_timeout, {})
+    jails = [{"name": jail_name(i), "dir": d, "path": paths[jail_name(i)], "fd": None, "high": 0, "fifo": fifo,
+              "efd": oom_eventfd(w.pid, fifo) if v1 else None}
+             for i, (d, fifo) in enumerate(made)]
+    s = (V1Sampler if v1 else WatcherSampler)(jails, rng, a.samples, a.warmup, a.gap_ms, a.sample_timeout, {})
     try:
-        results["latency"][n] = run_sampler(client, s, {"watcher": w.pid, "dbus-daemon": client.bus_pid,
-                                                        "script": os.getpid()})
+        results["latency_v1" if v1 else "latency"][n] = run_sampler(
+            client, s, {"watcher": w.pid, "dbus-daemon": client.bus_pid, "script": os.getpid()})
     finally:
         s.close()
     idle = None
-    if n == a.idle_jails:
+    if not v1 and n == a.idle_jails:
         idle = measure_idle(a, w)
-    if n == 1000:
+    if not v1 and n == 1000:
         st = proc_status(w.pid)
         results["rss_after_events"] = (kib(st, "VmRSS"), kib(st, "VmHWM"))
     notes.extend(w.stop())
     shutil.rmtree(root, ignore_errors=True)
     return idle
-
-
-def measure_latency_v1(a, client, procs, tmp, address, n, rng, results, notes):
-    root = os.path.join(tmp, f"cg-v1-{n}")
-    made = make_tree_v1(root, n)
-    w, startup = start_watcher(a, procs, tmp, address, client, f"v1-{n}", root, n)
-    paths = check_list(client, w, n)
-    jails = [{"name": jail_name(i), "path": paths[jail_name(i)], "fifo": fifo, "efd": oom_eventfd(w.pid, fifo)}
-             for i, (d, fifo) in enumerate(made)]
-    s = V1Sampler(jails, rng, a.samples, a.warmup, a.gap_ms, a.sample_timeout, {})
-    try:
-        results["latency_v1"][n] = run_sampler(client, s, {"watcher": w.pid, "dbus-daemon": client.bus_pid,
-                                                           "script": os.getpid()})
-    finally:
-        s.close()
-    notes.extend(w.stop())
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def measure_idle(a, w):
@@ -1059,11 +1046,11 @@ def main(argv=None):
         results["probe"] = run_sampler(client, probe, {"dbus-daemon": bus_p.pid, "script": os.getpid()})
 
         for n in a.latency_jails:
-            idle = measure_latency(a, dbus, GLib, client, procs, tmp, address, n, rng, results, notes)
+            idle = measure_latency(a, client, procs, tmp, address, n, rng, results, notes)
             if idle:
                 results["idle"] = idle
         for n in a.v1_latency_jails:
-            measure_latency_v1(a, client, procs, tmp, address, n, rng, results, notes)
+            measure_latency(a, client, procs, tmp, address, n, rng, results, notes, v1=True)
         for n in a.memory_jails:
             measure_memory(a, client, procs, tmp, address, n, results, notes)
         if a.hot_jails:

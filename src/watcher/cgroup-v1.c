@@ -312,12 +312,6 @@ void v1_watch_stop(Watch *w) {
         w->oom_recheck = sd_event_source_disable_unref(w->oom_recheck);
 }
 
-void v1_watch_reload(Watch *w) {
-        /* new thresholds, or elastic memory turned on or off */
-        close_eventfd(&w->usage_source, &w->usage_efd);
-        v1_watch_start(w);
-}
-
 int v1_read_counters(Watch *w, const char *dir, uint64_t now[_COUNTER_MAX], bool found[_COUNTER_MAX],
                      bool *ret_under_oom) {
         _cleanup_close_ int dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -375,17 +369,15 @@ int v1_read_counters(Watch *w, const char *dir, uint64_t now[_COUNTER_MAX], bool
 }
 
 void v1_after_process(Watch *w, uint64_t current, uint64_t max, bool under_oom) {
-        _cleanup_close_ int dir_fd = -EBADF;
-        bool near, before;
+        bool pause = wants_pause(w, max), near, before;
 
-        if (max == UINT64_MAX)
-                max = watch_memory_max(w);
-        if (max != w->armed_max || wants_pause(w, max) != w->oom_kill_disabled || (under_oom && !wants_pause(w, max))) {
-                dir_fd = open_cgroup_dir(w);
+        /* under OOM and not to grow: make sure the kernel's OOM killer is back */
+        if (max != w->armed_max || pause != w->oom_kill_disabled || (under_oom && !pause)) {
+                _cleanup_close_ int dir_fd = open_cgroup_dir(w);
                 if (dir_fd >= 0) {
                         if (max != w->armed_max)
                                 arm_usage(w, dir_fd, max);
-                        set_pause(w, dir_fd, wants_pause(w, max));
+                        set_pause(w, dir_fd, pause);
                 }
         }
         near = max != UINT64_MAX && current != UINT64_MAX && current >= v1_near_limit(max);
@@ -398,7 +390,7 @@ void v1_after_process(Watch *w, uint64_t current, uint64_t max, bool under_oom) 
 
 void v1_limits_changed(Watch *w, bool refused) {
         w->grow_refused = refused;
-        v1_after_process(w, w->current, UINT64_MAX, false);
+        v1_after_process(w, w->current, w->max, false); /* the values as last read */
 }
 
 /* PressureThreshold= on v1: the kernel's levels, not PSI. "some" is the medium level

@@ -571,6 +571,27 @@ static void watch_load_config(Watch *w) {
 
 static void manager_update_timer(Manager *m);
 
+/* Follows memory.events of W (at EVENTS) with inotify; the slot in by_wd is made ready. */
+static int watch_add_inotify(Watch *w, const char *events) {
+        Manager *m = w->manager;
+
+        w->wd = inotify_add_watch(m->inotify_fd, events, IN_MODIFY);
+        if (w->wd < 0)
+                return -errno;
+        if ((size_t) w->wd >= m->n_by_wd) {
+                size_t n = (size_t) w->wd * 2 + 16;
+                Watch **b = realloc(m->by_wd, n * sizeof(Watch *));
+                if (!b)
+                        return -ENOMEM;
+                memset(b + m->n_by_wd, 0, (n - m->n_by_wd) * sizeof(Watch *));
+                m->by_wd = b;
+                m->n_by_wd = n;
+        }
+        /* the same file again: an old cgroup of that inode, gone without notice */
+        m->by_wd[w->wd] = NULL;
+        return 0;
+}
+
 static int manager_add_watch(Manager *m, const char *unit) {
         _cleanup_free_ char *name = jail_name_from_unit(unit), *dir = NULL, *events = NULL;
         Watch *w;
@@ -604,51 +625,23 @@ static int manager_add_watch(Manager *m, const char *unit) {
                 watch_free(w);
                 return -ENOMEM;
         }
-        if (m->backend == CGROUP_V1) {
-                /* eventfds, registered below once the jail's configuration is known */
-                if (access(events, F_OK) < 0) {
-                        r = -errno;
-                        watch_free(w);
-                        return r == -ENOENT ? 0 : log_error_errno(r, "Failed to access %s: %m", events);
-                }
-                r = hashmap_put(m->watches, w->name, w);
-                if (r < 0) {
-                        watch_free(w);
-                        return r;
-                }
-                goto added;
-        }
-        w->wd = inotify_add_watch(m->inotify_fd, events, IN_MODIFY);
-        if (w->wd < 0) {
-                r = -errno;
+        /* v2: memory.events, followed with inotify; v1: eventfds, registered below once the
+         * jail's configuration is known */
+        r = m->backend == CGROUP_V1 ? (access(events, F_OK) < 0 ? -errno : 0) : watch_add_inotify(w, events);
+        if (r < 0) {
                 watch_free(w);
                 if (r == -ENOENT)
                         return 0; /* gone already, or no memory controller */
                 return log_error_errno(r, "Failed to watch %s: %m", events);
-        }
-        if ((size_t) w->wd >= m->n_by_wd) {
-                size_t n = (size_t) w->wd * 2 + 16;
-                Watch **b = realloc(m->by_wd, n * sizeof(Watch *));
-                if (!b) {
-                        watch_free(w);
-                        return -ENOMEM;
-                }
-                memset(b + m->n_by_wd, 0, (n - m->n_by_wd) * sizeof(Watch *));
-                m->by_wd = b;
-                m->n_by_wd = n;
-        }
-        if (m->by_wd[w->wd]) {
-                /* the same file again: an old cgroup of that inode, gone without notice */
-                m->by_wd[w->wd] = NULL;
         }
         r = hashmap_put(m->watches, w->name, w);
         if (r < 0) {
                 watch_free(w);
                 return r;
         }
-        m->by_wd[w->wd] = w;
+        if (w->wd >= 0)
+                m->by_wd[w->wd] = w;
 
-added:
         watch_load_config(w);
         fresh = watch_load_state(w) == 0;
         if (fresh && w->config && jail_is_elastic(w->config) && w->config->memory_max_set) {
@@ -916,7 +909,7 @@ int manager_reload(Manager *m) {
                 w->psi_source = sd_event_source_disable_unref(w->psi_source);
                 w->psi_fd = safe_close(w->psi_fd);
                 if (m->backend == CGROUP_V1)
-                        v1_watch_reload(w);
+                        v1_watch_start(w); /* new thresholds, elastic memory on or off */
                 watch_setup_pressure(w);
         }
         manager_count_polling(m);

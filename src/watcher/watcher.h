@@ -145,7 +145,6 @@ uint64_t v1_value(uint64_t v) _const_; /* "no limit" as UINT64_MAX */
 uint64_t v1_near_limit(uint64_t max) _const_;
 void v1_watch_start(Watch *w);
 void v1_watch_stop(Watch *w);
-void v1_watch_reload(Watch *w);
 int v1_read_counters(Watch *w, const char *dir, uint64_t now[_COUNTER_MAX], bool found[_COUNTER_MAX],
                      bool *ret_under_oom);
 void v1_after_process(Watch *w, uint64_t current, uint64_t max, bool under_oom);

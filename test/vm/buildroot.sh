@@ -22,7 +22,7 @@ die() { say "$*"; exit 1; }
 
 . "$here/mirror.sh"
 
-key=$(cat "$here/buildroot.sh" "$src/debian/control" | sha256sum | cut -c1-16)
+key=$(cat "$here/buildroot.sh" "$here/mirror.sh" "$src/debian/control" | sha256sum | cut -c1-16)
 out=$cache/buildroot-$suite-$key.tar
 if [ -s "$out" ]; then
         echo "$out"
@@ -42,12 +42,7 @@ trap 'exit 130' INT TERM
 mirror=$(find_mirror)
 say "debootstrap $suite (minbase: $pkgs) from ${mirror:-the default mirror of debootstrap}, log in $tmp/build.log"
 start=$SECONDS
-if ! timeout 1500 unshare -m --propagation private \
-        debootstrap --variant=minbase --include="$pkgs" "$suite" "$tmp/root" ${mirror:+"$mirror"} \
-        >"$tmp/build.log" 2>&1; then
-        tail -n 40 "$tmp/build.log" >&2
-        die "debootstrap failed"
-fi
+debootstrap_minbase "$suite" "$tmp/root" "$pkgs" "$mirror" "$tmp/build.log" || die "debootstrap failed"
 rm -rf "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/lib/apt/lists/*
 say "debootstrap done in $((SECONDS - start)) s"
 tar -C "$tmp/root" --numeric-owner -cf "$out.tmp" .

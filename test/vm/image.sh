@@ -69,14 +69,7 @@ pkgs=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "${lists[@]}" | paste -
 mirror=$(find_mirror)
 say "debootstrap $suite (minbase: $pkgs) from ${mirror:-the default mirror of debootstrap}, log in $log"
 start=$SECONDS
-# debootstrap mounts /proc and /sys in the target: in a private mount namespace
-# they vanish with it, whatever happens.
-if ! timeout 1500 unshare -m --propagation private \
-        debootstrap --variant=minbase --include="$pkgs" "$suite" "$root" ${mirror:+"$mirror"} \
-        >"$log" 2>&1; then
-        tail -n 40 "$log" >&2
-        die "debootstrap failed"
-fi
+debootstrap_minbase "$suite" "$root" "$pkgs" "$mirror" "$log" || die "debootstrap failed"
 say "debootstrap done in $((SECONDS - start)) s"
 
 # The kernel, with an initramfs that holds only what mounts /dev/vda: written before

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Sourced by image.sh and buildroot.sh: the first URI of a Debian archive in this
+# Sourced by image.sh and buildroot.sh. find_mirror: the first URI of a Debian archive in this
 # machine's own apt configuration (one-line "deb URI SUITE ..." entries and deb822
 # "URIs:" fields), security archives excepted; nothing when there is none, and then
 # debootstrap uses its default. No host name is written in the project.
@@ -29,4 +29,16 @@ find_mirror() {
                 done <"$f"
         done
         return 0
+}
+
+# debootstrap_minbase SUITE ROOT PACKAGES MIRROR LOG: a minbase tree of SUITE in ROOT with
+# PACKAGES (comma-separated), from MIRROR (empty: debootstrap's default), its output in LOG
+# and, when it fails, the last 40 lines of LOG on stderr. In a private mount namespace:
+# debootstrap mounts /proc and /sys in the target, and they vanish with it, whatever happens.
+debootstrap_minbase() {
+        if ! timeout 1500 unshare -m --propagation private \
+                debootstrap --variant=minbase --include="$3" "$1" "$2" ${4:+"$4"} >"$5" 2>&1; then
+                tail -n 40 "$5" >&2
+                return 1
+        fi
 }

@@ -1575,32 +1575,9 @@ EOF
                 VIRTUALING_MEMORY_MAX=50331648
         sc reset-failed $u 2>/dev/null
 
-        # usage thresholds, up and down
-        rm -f "$run/l-usage.env"
-        jail lusage <<EOF
-[Jail]
-Root=/srv/jails/lusage
-Exec=/usr/bin/python3 -c "import time; time.sleep(2); b = b'x' * (40 << 20); time.sleep(4); del b; time.sleep(8)"
-
-[Resources]
-MemoryMax=128M
-
-[Events]
-UsageThreshold=32M
-OnUsage=$hook $run/l-usage.env
-EOF
-        reload
-        u=virtualing@lusage.service
-        p=$(jpath lusage)
-        check "systemctl start virtualing@lusage succeeds" sc start $u
-        wait_sig 60 UsageThresholdCrossed "$p" "^UsageThresholdCrossed 33554432 down "
-        check_eq "UsageThresholdCrossed 32M: up, then down" "up down" \
-                "$(sigs UsageThresholdCrossed "$p" | awk '{ print $3 }' | paste -sd ' ')"
-        wait_for 10 sh -c "[ \$(grep -c '^-- run\$' $run/l-usage.env) -ge 2 ]"
-        check_hook_env "OnUsage ran going up" "$run/l-usage.env" 1 VIRTUALING_JAIL=lusage VIRTUALING_EVENT=usage \
-                VIRTUALING_DIRECTION=up VIRTUALING_THRESHOLD=33554432
-        check_hook_env "and going down" "$run/l-usage.env" 2 VIRTUALING_DIRECTION=down VIRTUALING_THRESHOLD=33554432
-        say "$(psigs UsageThresholdCrossed "$p" | sed 's/^/  /')"
+        # usage thresholds, up and down: the same scenario as on v2, nothing in it depends on
+        # the hierarchy
+        scenario_usage
 
         # a user reads properties while a jail runs
         jail lsleep <<EOF
