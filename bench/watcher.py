@@ -370,6 +370,7 @@ class Watcher:
         env.update({
             "VIRTUALING_CGROUP_ROOT": root,
             "VIRTUALING_RUNTIME_DIR": self.runtime,
+            "VIRTUALING_TEXTFILE_DIR": "",
             "VIRTUALING_CONFIG_PATH": self.config,
             "DBUS_SYSTEM_BUS_ADDRESS": address,
             "NOTIFY_SOCKET": notify_path,

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.virtualing1: the Manager and one Jail object per watched jail. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,20 +54,166 @@ static int method_get_jail(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return sd_bus_reply_method_return(msg, "o", w->path);
 }
 
-static int check_root(sd_bus_message *msg, sd_bus_error *error) {
+/* Changing a jail is authorised by polkit (action org.virtualing1.manage), as systemd does
+ * for its own privileged methods; root never needs to ask. The call is answered once polkit
+ * has: the jail is looked up again by name then, since it may have gone meanwhile. */
+#define POLKIT_ACTION "org.virtualing1.manage"
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+/* interactive authentication waits for a person typing a password */
+#define POLKIT_TIMEOUT_USEC (25 * USEC_PER_SEC)
+#define POLKIT_INTERACTIVE_TIMEOUT_USEC (300 * USEC_PER_SEC)
+
+typedef int (*authorized_cb)(Manager *m, sd_bus_message *msg, const char *jail, uint64_t value, bool flag,
+                             sd_bus_error *error);
+
+typedef struct AuthCall {
+        Manager *manager;
+        sd_bus_message *msg; /* the call being authorised, answered when polkit has */
+        char *jail;
+        uint64_t value;
+        bool flag;
+        authorized_cb run;
+} AuthCall;
+
+static void auth_call_free(void *p) {
+        AuthCall *c = p;
+
+        if (!c)
+                return;
+        sd_bus_message_unref(c->msg);
+        free(c->jail);
+        free(c);
+}
+
+/* No polkit to ask: not installed, not running, or its activation failed (masked, say). */
+static bool polkit_absent(const sd_bus_error *e) {
+        return sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER) ||
+               (e->name && (strncmp(e->name, "org.freedesktop.DBus.Error.Spawn.", 33) == 0 ||
+                            strncmp(e->name, "org.freedesktop.systemd1.", 25) == 0));
+}
+
+static int on_check_authorization(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        AuthCall *c = userdata; /* freed by the slot's destroy callback */
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int authorized = 0, challenge = 0, r;
+
+        if (e && polkit_absent(e)) {
+                log_notice("polkit is not on the system bus (%s): only root may change memory limits.",
+                           e->message ?: e->name);
+                r = sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+                                      "Only root may change memory limits here: polkit (%s) is not running, so "
+                                      "no one else can be authorised for %s.", POLKIT_NAME, POLKIT_ACTION);
+        } else if (e) {
+                log_warning("polkit could not check %s for jail %s: %s", POLKIT_ACTION, c->jail,
+                            e->message ?: e->name);
+                r = sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+                                      "Could not ask polkit whether you may change memory limits: %s",
+                                      e->message ?: e->name);
+        } else {
+                r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+                if (r < 0)
+                        r = sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+                                              "polkit gave an answer that could not be read: %s", strerror(-r));
+                else if (authorized)
+                        r = c->run(c->manager, c->msg, c->jail, c->value, c->flag, &error);
+                else if (challenge)
+                        r = sd_bus_error_set(&error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                             "Interactive authentication required.");
+                else
+                        r = sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+                                              "Not authorised to change the memory limits of jail %s "
+                                              "(polkit action %s).", c->jail, POLKIT_ACTION);
+        }
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&error))
+                        (void) sd_bus_error_set_errno(&error, r);
+                (void) sd_bus_reply_method_error(c->msg, &error);
+        }
+        return 0;
+}
+
+/* Runs RUN at once for root; otherwise asks polkit, with the jail and what is to change as
+ * details a rules file can look at, and runs RUN (or replies with the refusal) when polkit
+ * answers. Returns what a method handler returns. */
+static int verify_manage(Watch *w, sd_bus_message *msg, const char *property, uint64_t value, bool flag,
+                         authorized_cb run, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        Manager *m = w->manager;
+        bool interactive = sd_bus_message_get_allow_interactive_authorization(msg) > 0;
+        const char *sender = sd_bus_message_get_sender(msg);
+        char buf[21]; /* 2^64 - 1 has 20 digits */
+        AuthCall *c;
         uid_t uid;
         int r;
 
-        /* the bus policy lets only root call this; check again here */
         r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
         if (r >= 0)
                 r = sd_bus_creds_get_euid(creds, &uid);
         if (r < 0)
                 return r;
-        if (uid != 0)
+        if (uid == 0)
+                return run(m, msg, w->name, value, flag, error);
+        if (!sender) /* a direct connection: no bus name for polkit to look at */
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Only root may change memory limits.");
-        return 0;
+
+        (void) snprintf(buf, sizeof buf, "%" PRIu64, value);
+        r = sd_bus_message_new_method_call(m->bus, &call, POLKIT_NAME, "/org/freedesktop/PolicyKit1/Authority",
+                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
+        if (r >= 0) /* subject: the caller's bus name */
+                r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender,
+                                          POLKIT_ACTION);
+        if (r >= 0)
+                r = sd_bus_message_append(call, "a{ss}us", 4, "jail", w->name, "unit", w->unit, "property",
+                                          property, "bytes", buf, (uint32_t) (interactive ? 1 : 0), "");
+        if (r < 0)
+                return r;
+
+        c = calloc(1, sizeof(AuthCall));
+        if (!c)
+                return -ENOMEM;
+        *c = (AuthCall) { .manager = m, .msg = sd_bus_message_ref(msg), .value = value, .flag = flag, .run = run };
+        c->jail = strdup(w->name);
+        if (!c->jail) {
+                auth_call_free(c);
+                return -ENOMEM;
+        }
+        r = sd_bus_call_async(m->bus, &slot, call, on_check_authorization, c,
+                              interactive ? POLKIT_INTERACTIVE_TIMEOUT_USEC : POLKIT_TIMEOUT_USEC);
+        if (r < 0) {
+                auth_call_free(c);
+                return r;
+        }
+        /* the slot owns the call from here: freed after the reply, or with the bus */
+        r = sd_bus_slot_set_destroy_callback(slot, auth_call_free);
+        if (r >= 0)
+                r = sd_bus_slot_set_floating(slot, 1);
+        if (r < 0) {
+                (void) sd_bus_slot_set_destroy_callback(slot, NULL);
+                auth_call_free(c);
+                return r;
+        }
+        return 1; /* answered when polkit has */
+}
+
+static int set_memory_authorized(Manager *m, sd_bus_message *msg, const char *jail, uint64_t bytes, bool high,
+                                 sd_bus_error *error) {
+        Watch *w = manager_get_watch(m, jail);
+        int r;
+
+        if (!w)
+                return sd_bus_error_setf(error, "org.virtualing1.NoSuchJail", "Jail '%s' is no longer running.", jail);
+        if (high)
+                r = bus_set_memory_limits(w, UINT64_MAX, bytes, true, msg, "set");
+        else
+                r = bus_set_memory_limits(w, bytes, 0, false, msg, "set");
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to ask systemd to change %s: %m", w->unit);
+        return 1; /* the reply comes when systemd answers */
 }
 
 static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *error, bool high) {
@@ -73,9 +221,7 @@ static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *
         uint64_t bytes;
         int r;
 
-        r = check_root(msg, error);
-        if (r < 0)
-                return r;
+        /* the request is checked first: nobody is asked for a password for a call that fails */
         r = sd_bus_message_read(msg, "t", &bytes);
         if (r < 0)
                 return r;
@@ -84,13 +230,7 @@ static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (high && w->manager->backend == CGROUP_V1)
                 return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
                                         "MemoryHigh has no equivalent on the cgroup v1 memory controller.");
-        if (high)
-                r = bus_set_memory_limits(w, UINT64_MAX, bytes, true, msg, "set");
-        else
-                r = bus_set_memory_limits(w, bytes, 0, false, msg, "set");
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to ask systemd to change %s: %m", w->unit);
-        return 1; /* the reply comes when systemd answers */
+        return verify_manage(w, msg, high ? "MemoryHigh" : "MemoryMax", bytes, high, set_memory_authorized, error);
 }
 
 static int method_set_memory_max(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -50,9 +50,23 @@ struct HookRunner {
         Hook *hooks;
         size_t n_running;
         HookStats stats;
+        hook_notify_t notify; /* told of each run started and each command failed */
+        void *notify_userdata;
         sd_event_source **orphans; /* reap the leftovers killed; freed once they are reaped */
         size_t n_orphans, n_orphans_alloc;
 };
+
+static void count_run(HookRunner *runner, const HookParams *p) {
+        runner->stats.started++;
+        if (runner->notify)
+                runner->notify(p->jail, false, runner->notify_userdata);
+}
+
+static void count_failure(HookRunner *runner, const HookParams *p) {
+        runner->stats.failed++;
+        if (runner->notify)
+                runner->notify(p->jail, true, runner->notify_userdata);
+}
 
 static HookParams *params_free(HookParams *p) {
         if (!p)
@@ -411,14 +425,14 @@ static void hook_continue(Hook *h) {
                         if (r >= 0)
                                 return;
                         log_hook(h, "failed to start %s: %s", h->current->commands[h->index][0], strerror(-r));
-                        runner->stats.failed++;
+                        count_failure(runner, h->current);
                 }
                 if (!h->pending)
                         break;
                 params_free(h->current);
                 h->current = TAKE_PTR(h->pending);
                 h->index = 0;
-                runner->stats.started++;
+                count_run(runner, h->current);
         }
 
         hook_unlink(runner, h);
@@ -452,10 +466,10 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
                 log_hook(h, "%s killed after %s", path, buf);
         } else if (si->si_code == CLD_EXITED && si->si_status != 0) {
                 log_hook(h, "%s exited with status %d", path, si->si_status);
-                h->runner->stats.failed++;
+                count_failure(h->runner, h->current);
         } else if (si->si_code != CLD_EXITED) {
                 log_hook(h, "%s killed by signal SIG%s", path, sigabbrev_np(si->si_status) ?: "?");
-                h->runner->stats.failed++;
+                count_failure(h->runner, h->current);
         }
 
         /* Whatever the status: the next command, the pending run, or the end. */
@@ -470,6 +484,8 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         h->timer_source = sd_event_source_unref(h->timer_source);
         h->timed_out = true;
         h->runner->stats.timed_out++;
+        if (h->runner->notify) /* a failure too, for the metrics */
+                h->runner->notify(h->current->jail, true, h->runner->notify_userdata);
         /* The child source then reports the death and the run goes on. */
         kill_group(h->pid);
         return 0;
@@ -555,9 +571,14 @@ int hook_runner_fire(HookRunner *runner, const char *jail, const char *unit, con
                 return -ENOMEM;
         *h = (Hook) { .runner = runner, .next = runner->hooks, .event = event, .current = TAKE_PTR(p) };
         runner->hooks = h;
-        runner->stats.started++;
+        count_run(runner, h->current);
         hook_continue(h); /* spawn failures are logged and counted, as for a failing hook */
         return 0;
+}
+
+void hook_runner_set_notify(HookRunner *runner, hook_notify_t notify, void *userdata) {
+        runner->notify = notify;
+        runner->notify_userdata = userdata;
 }
 
 void hook_runner_stats(const HookRunner *runner, HookStats *ret) {

@@ -41,5 +41,10 @@ typedef struct HookStats {
         uint64_t started, coalesced, timed_out, failed;
 } HookStats;
 void hook_runner_stats(const HookRunner *r, HookStats *ret);
+/* Tells NOTIFY of each run started (failed false) and each command that failed or was
+ * killed at the timeout (failed true), with the jail's name: the per-jail counters of the
+ * metrics. */
+typedef void (*hook_notify_t)(const char *jail, bool failed, void *userdata);
+void hook_runner_set_notify(HookRunner *r, hook_notify_t notify, void *userdata);
 /* Number of hook processes running right now. */
 size_t hook_runner_running(const HookRunner *r);

@@ -84,6 +84,14 @@ static char *watch_dir(Watch *w) {
         return p;
 }
 
+int watch_read_file(Watch *w, const char *name, char *buf, size_t size) {
+        _cleanup_free_ char *dir = watch_dir(w);
+
+        if (!dir)
+                return -ENOMEM;
+        return read_file_at(dir, name, buf, size);
+}
+
 static uint64_t watch_read(Watch *w, const char *file) {
         _cleanup_free_ char *dir = watch_dir(w);
         uint64_t v = dir ? read_u64_file(dir, file) : UINT64_MAX;
@@ -688,6 +696,7 @@ static void manager_remove_watch(Manager *m, Watch *w) {
         hashmap_remove(m->watches, w->name);
         watch_remove_state(w);
         log_info("Jail %s (%s) is gone.", w->name, w->unit);
+        metrics_retire(m, w);
         if (watch_polls(w) && m->n_polling > 0) {
                 m->n_polling--;
                 manager_update_timer(m);
@@ -941,6 +950,21 @@ static int mkdir_parents(const char *path, mode_t mode) {
         return 0;
 }
 
+static void on_hook_counted(const char *jail, bool failed, void *userdata) {
+        Manager *m = userdata;
+        Watch *w = manager_get_watch(m, jail);
+        JailTotals *t = w ? NULL : metrics_totals(m, jail); /* a hook outlives its jail */
+        uint64_t *runs = w ? &w->hook_runs : t ? &t->hook_runs : NULL;
+        uint64_t *failures = w ? &w->hook_failures : t ? &t->hook_failures : NULL;
+
+        if (!runs) {
+                log_error("Out of memory: a hook run of jail %s is not counted.", jail);
+                return;
+        }
+        (*(failed ? failures : runs))++;
+        metrics_mark_dirty(m);
+}
+
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         const char *e;
@@ -972,7 +996,8 @@ int manager_new(Manager **ret) {
                 return log_error_errno(r, "Failed to create %s: %m", m->state_dir);
 
         m->watches = hashmap_new();
-        if (!m->watches)
+        m->totals = hashmap_new();
+        if (!m->watches || !m->totals)
                 return -ENOMEM;
 
         r = sd_event_default(&m->event);
@@ -994,6 +1019,28 @@ int manager_new(Manager **ret) {
         r = hook_runner_new(m->event, &m->hooks);
         if (r < 0)
                 return r;
+        hook_runner_set_notify(m->hooks, on_hook_counted, m);
+
+        /* the metrics: a copy where node_exporter's textfile collector reads (Debian's
+         * package: /var/lib/prometheus/node-exporter), refreshed every 15 s */
+        e = getenv("VIRTUALING_TEXTFILE_DIR");
+        if (!e)
+                e = "/var/lib/prometheus/node-exporter";
+        if (!isempty(e)) {
+                if (!path_is_absolute(e)) {
+                        log_error("VIRTUALING_TEXTFILE_DIR=%s is not an absolute path.", e);
+                        return -EINVAL;
+                }
+                m->textfile_dir = strdup(e);
+                if (!m->textfile_dir)
+                        return -ENOMEM;
+        }
+        m->metrics_interval = 15 * USEC_PER_SEC;
+        e = getenv("VIRTUALING_METRICS_INTERVAL");
+        if (e && parse_duration(e, &m->metrics_interval) < 0) {
+                log_error("VIRTUALING_METRICS_INTERVAL=%s is not a duration (like 15s or 1min; 0: off).", e);
+                return -EINVAL;
+        }
 
         m->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (m->inotify_fd < 0)
@@ -1031,6 +1078,7 @@ Manager *manager_free(Manager *m) {
                 watch_free(w);
         }
         hashmap_free(m->watches);
+        metrics_totals_free(m);
         free(m->by_wd);
         free(m->dirty);
         for (size_t i = 0; i < m->n_outbox; i++)
@@ -1039,6 +1087,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->save_retry);
         sd_event_source_disable_unref(m->usage_timer);
         sd_event_source_disable_unref(m->metrics_timer);
+        sd_event_source_disable_unref(m->metrics_refresh);
+        free(m->textfile_dir);
         sd_event_source_disable_unref(m->inotify_source);
         safe_close(m->inotify_fd);
         hook_runner_free(m->hooks);

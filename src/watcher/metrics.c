@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* /run/virtualing/metrics.prom in the node_exporter textfile format. Written when
- * something changed, a second later (changes meanwhile coalesce), never on a timer when
- * idle; from the values the watcher last read, so that writing it reads no cgroup. */
+/* The metrics in the node_exporter textfile format: $runtime_dir/metrics.prom, and a copy,
+ * virtualing.prom, in node_exporter's textfile directory when there is one (Debian's
+ * prometheus-node-exporter reads /var/lib/prometheus/node-exporter). Written a second after
+ * something changed (changes meanwhile coalesce), and again every metrics_interval while
+ * jails are watched, with memory use and pressure read afresh; never when there is nothing
+ * to watch. The counters of a jail are summed over its runs, so that a run that ended (an
+ * OOM kill ends the unit) stays counted. Each file is replaced by rename(): a reader never sees half of one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "watcher.h"
 
 #define METRICS_DELAY_USEC USEC_PER_SEC
+#define TEXTFILE_NAME "virtualing.prom"
 
 /* Prometheus label values: backslash, quote and newline escaped (jail names have none). */
 static void label(FILE *f, const char *s) {
@@ -26,7 +33,11 @@ static void label(FILE *f, const char *s) {
         }
 }
 
-static void gauge(FILE *f, const char *metric, const char *jail, uint64_t v) {
+static void family(FILE *f, const char *metric, const char *type, const char *help) {
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", metric, help, metric, type);
+}
+
+static void sample(FILE *f, const char *metric, const char *jail, uint64_t v) {
         if (v == UINT64_MAX)
                 return; /* "max": no number to give */
         fprintf(f, "%s{jail=\"", metric);
@@ -34,71 +45,368 @@ static void gauge(FILE *f, const char *metric, const char *jail, uint64_t v) {
         fprintf(f, "\"} %" PRIu64 "\n", v);
 }
 
-/* Said once, not at every change: the next change tries again. */
-static int metrics_failed(Manager *m, int r, const char *path) {
-        if (!m->metrics_failing)
-                log_error_errno(r, "Failed to write %s: %m; the metrics file is behind until it can be written.",
-                                path);
-        m->metrics_failing = true;
+JailTotals *metrics_totals(Manager *m, const char *name) {
+        JailTotals *t = hashmap_get(m->totals, name);
+
+        if (t)
+                return t;
+        t = calloc(1, sizeof(JailTotals));
+        if (!t)
+                return NULL;
+        t->name = strdup(name);
+        if (!t->name || hashmap_put(m->totals, t->name, t) < 0) {
+                free(t->name);
+                free(t);
+                return NULL;
+        }
+        return t;
+}
+
+void metrics_retire(Manager *m, const Watch *w) {
+        JailTotals *t = metrics_totals(m, w->name);
+
+        if (!t) {
+                log_error("Out of memory: the counters of jail %s leave the metrics.", w->name);
+                return;
+        }
+        for (Tally k = 0; k < _TALLY_MAX; k++)
+                t->tally[k] += w->tally[k];
+        t->hook_runs += w->hook_runs;
+        t->hook_failures += w->hook_failures;
+}
+
+void metrics_totals_free(Manager *m) {
+        JailTotals *t;
+
+        while ((t = hashmap_iterate(m->totals, &(size_t) { 0 }, NULL))) {
+                hashmap_remove(m->totals, t->name);
+                free(t->name);
+                free(t);
+        }
+        m->totals = hashmap_free(m->totals);
+}
+
+/* One jail of the counters: running (W), or not any more (only T), or both. */
+typedef struct Row {
+        const char *name;
+        const Watch *w;
+        const JailTotals *t;
+} Row;
+
+static uint64_t row_tally(const Row *r, Tally k) {
+        return (r->w ? r->w->tally[k] : 0) + (r->t ? r->t->tally[k] : 0);
+}
+
+static uint64_t row_hooks(const Row *r, bool failures) {
+        if (failures)
+                return (r->w ? r->w->hook_failures : 0) + (r->t ? r->t->hook_failures : 0);
+        return (r->w ? r->w->hook_runs : 0) + (r->t ? r->t->hook_runs : 0);
+}
+
+/* "12.34" (as the kernel prints a PSI average: at least one digit, a point, two digits). */
+static int parse_hundredths(const char *s, size_t len, uint64_t *ret) {
+        uint64_t v = 0;
+        size_t i = 0;
+
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+                if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t) (s[i] - '0'), &v))
+                        return -ERANGE;
+        if (i == 0 || len - i != 3 || s[i] != '.' || s[i + 1] < '0' || s[i + 1] > '9' || s[i + 2] < '0' ||
+            s[i + 2] > '9')
+                return -EINVAL;
+        if (__builtin_mul_overflow(v, 100, &v) ||
+            __builtin_add_overflow(v, (uint64_t) ((s[i + 1] - '0') * 10 + (s[i + 2] - '0')), &v))
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+static const char *const psi_kinds[2] = { "some", "full" };
+static const char *const psi_windows[3] = { "10s", "60s", "300s" };
+static const char *const psi_keys[3] = { "avg10=", "avg60=", "avg300=" };
+
+void psi_parse(const char *text, PsiLine ret[2]) {
+        ret[0] = ret[1] = (PsiLine) {};
+
+        for (const char *line = text; *line;) {
+                size_t len = strcspn(line, "\n"), k;
+                const char *end = line + len;
+                PsiLine p = {};
+                unsigned seen = 0;
+                int kind = -1;
+
+                for (k = 0; k < 2; k++)
+                        if (len > 4 && (strncmp(line, psi_kinds[k], 4) == 0) && line[4] == ' ')
+                                kind = k;
+                for (const char *t = line + 5; kind >= 0 && t < end;) {
+                        size_t tl = strcspn(t, " \n");
+                        int r = -EINVAL;
+
+                        if (tl > 6 && (strncmp(t, "total=", 6) == 0)) {
+                                _cleanup_free_ char *num = strndup(t + 6, tl - 6);
+                                r = num ? parse_uint64(num, &p.total) : -ENOMEM;
+                                if (r >= 0)
+                                        seen |= 1u << 3;
+                        } else
+                                for (k = 0; k < 3; k++) {
+                                        size_t kl = strlen(psi_keys[k]);
+                                        if (tl > kl && (strncmp(t, psi_keys[k], kl) == 0)) {
+                                                r = parse_hundredths(t + kl, tl - kl, &p.avg[k]);
+                                                if (r >= 0)
+                                                        seen |= 1u << k;
+                                        }
+                                }
+                        t += tl;
+                        t += strspn(t, " ");
+                }
+                if (kind >= 0 && seen == 0xf) {
+                        p.found = true;
+                        ret[kind] = p;
+                }
+                line = *end ? end + 1 : end;
+        }
+}
+
+static void psi_read(Watch *w, PsiLine ret[2]) {
+        char buf[512];
+
+        ret[0] = ret[1] = (PsiLine) {};
+        if (w->manager->backend != CGROUP_V2) /* no memory.pressure on the legacy hierarchy */
+                return;
+        if (watch_read_file(w, "memory.pressure", buf, sizeof buf) < 0)
+                return;
+        psi_parse(buf, ret);
+}
+
+/* The whole text, in memory: written to each file as it is. */
+static int metrics_render(Manager *m, char **ret, size_t *ret_size) {
+        _cleanup_free_ PsiLine *psi = NULL;
+        _cleanup_free_ Row *rows = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0, n = hashmap_size(m->watches), n_rows = 0, i;
+        JailTotals *jt;
+        FILE *f;
+        Watch *w;
+
+        psi = calloc((n ? n : 1) * 2, sizeof(PsiLine));
+        rows = calloc(n + hashmap_size(m->totals) + 1, sizeof(Row));
+        if (!psi || !rows)
+                return -ENOMEM;
+        i = 0;
+        HASHMAP_FOREACH(w, m->watches, st) {
+                psi_read(w, psi + 2 * i++);
+                rows[n_rows++] = (Row) { w->name, w, hashmap_get(m->totals, w->name) };
+        }
+        HASHMAP_FOREACH(jt, m->totals, st)
+                if (!hashmap_get(m->watches, jt->name))
+                        rows[n_rows++] = (Row) { jt->name, NULL, jt };
+
+        f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+
+        family(f, "virtualing_jail_events_total", "counter",
+               "Memory events of a jail seen by virtualing-watcher, over its runs since the watcher started.");
+        for (i = 0; i < n_rows; i++)
+                for (Tally t = 0; t < _TALLY_MAX; t++) {
+                        fputs("virtualing_jail_events_total{jail=\"", f);
+                        label(f, rows[i].name);
+                        fprintf(f, "\",event=\"%s\"} %" PRIu64 "\n", tally_to_string(t), row_tally(rows + i, t));
+                }
+        family(f, "virtualing_jail_memory_grows_total", "counter",
+               "Times elastic memory raised a jail's MemoryMax.");
+        for (i = 0; i < n_rows; i++)
+                sample(f, "virtualing_jail_memory_grows_total", rows[i].name, row_tally(rows + i, TALLY_GROW));
+        family(f, "virtualing_jail_memory_shrinks_total", "counter",
+               "Times elastic memory lowered a jail's MemoryMax again.");
+        for (i = 0; i < n_rows; i++)
+                sample(f, "virtualing_jail_memory_shrinks_total", rows[i].name, row_tally(rows + i, TALLY_SHRINK));
+        family(f, "virtualing_jail_hook_runs_total", "counter", "Hook runs started for a jail's events.");
+        for (i = 0; i < n_rows; i++)
+                sample(f, "virtualing_jail_hook_runs_total", rows[i].name, row_hooks(rows + i, false));
+        family(f, "virtualing_jail_hook_failures_total", "counter",
+               "Hook commands of a jail that failed, were killed at their timeout or could not start.");
+        for (i = 0; i < n_rows; i++)
+                sample(f, "virtualing_jail_hook_failures_total", rows[i].name, row_hooks(rows + i, true));
+        family(f, "virtualing_jail_memory_max_bytes", "gauge", "MemoryMax of a jail's cgroup.");
+        HASHMAP_FOREACH(w, m->watches, st)
+                sample(f, "virtualing_jail_memory_max_bytes", w->name, w->max);
+        family(f, "virtualing_jail_memory_high_bytes", "gauge", "MemoryHigh of a jail's cgroup.");
+        HASHMAP_FOREACH(w, m->watches, st)
+                sample(f, "virtualing_jail_memory_high_bytes", w->name, w->high);
+        family(f, "virtualing_jail_memory_current_bytes", "gauge",
+               "Memory use of a jail when the watcher last read it.");
+        HASHMAP_FOREACH(w, m->watches, st)
+                sample(f, "virtualing_jail_memory_current_bytes", w->name, w->current);
+        if (m->backend == CGROUP_V2) {
+                family(f, "virtualing_jail_memory_pressure_ratio", "gauge",
+                       "Share of time some or all of a jail's tasks stalled on memory, averaged over the "
+                       "window (memory.pressure).");
+                i = 0;
+                HASHMAP_FOREACH(w, m->watches, st) {
+                        const PsiLine *p = psi + 2 * i++;
+                        for (size_t k = 0; k < 2; k++)
+                                for (size_t a = 0; p[k].found && a < 3; a++) {
+                                        fputs("virtualing_jail_memory_pressure_ratio{jail=\"", f);
+                                        label(f, w->name);
+                                        fprintf(f, "\",kind=\"%s\",window=\"%s\"} %" PRIu64 ".%04" PRIu64 "\n",
+                                                psi_kinds[k], psi_windows[a], p[k].avg[a] / 10000,
+                                                p[k].avg[a] % 10000);
+                                }
+                }
+                family(f, "virtualing_jail_memory_pressure_stalled_seconds_total", "counter",
+                       "Time some or all of a jail's tasks stalled on memory (memory.pressure).");
+                i = 0;
+                HASHMAP_FOREACH(w, m->watches, st) {
+                        const PsiLine *p = psi + 2 * i++;
+                        for (size_t k = 0; k < 2; k++) {
+                                if (!p[k].found)
+                                        continue;
+                                fputs("virtualing_jail_memory_pressure_stalled_seconds_total{jail=\"", f);
+                                label(f, w->name);
+                                fprintf(f, "\",kind=\"%s\"} %" PRIu64 ".%06" PRIu64 "\n", psi_kinds[k],
+                                        p[k].total / USEC_PER_SEC, p[k].total % USEC_PER_SEC);
+                        }
+                }
+        }
+        family(f, "virtualing_jails", "gauge", "Jails watched.");
+        fprintf(f, "virtualing_jails %zu\n", hashmap_size(m->watches));
+
+        if (fclose(f) != 0 || !text)
+                return -ENOMEM;
+        *ret = TAKE_PTR(text);
+        *ret_size = size;
+        return 0;
+}
+
+/* NAME in the directory DIR_FD replaced by TEXT: a new file beside it (never following a
+ * link someone left there), then rename(). */
+static int write_replace(int dir_fd, const char *name, const char *text, size_t size) {
+        char tmp[256];
+        ssize_t k;
+        int fd, r = 0;
+
+        if (snprintf(tmp, sizeof tmp, "%s.tmp", name) >= (int) sizeof tmp)
+                return -ENAMETOOLONG;
+        if (unlinkat(dir_fd, tmp, 0) < 0 && errno != ENOENT)
+                return -errno;
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        if (fchmod(fd, 0644) < 0) /* whatever the umask: node_exporter runs as another user */
+                r = -errno;
+        for (size_t done = 0; r == 0 && done < size; done += k) {
+                k = write(fd, text + done, size - done);
+                if (k < 0 && errno == EINTR)
+                        k = 0;
+                else if (k < 0)
+                        r = -errno;
+        }
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlinkat(dir_fd, tmp, 0);
         return r;
 }
 
-int metrics_write(Manager *m) {
-        _cleanup_free_ char *path = NULL, *tmp = NULL;
-        FILE *f;
+static int write_to_dir(const char *dir, const char *name, const char *text, size_t size, bool optional) {
+        int fd, r;
+
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return optional && errno == ENOENT ? 0 : -errno;
+        r = write_replace(fd, name, text, size);
+        (void) close(fd);
+        return r;
+}
+
+/* Said once, not at every change: the next change tries again. */
+static void metrics_failed(bool *failing, int r, const char *dir, const char *name) {
+        if (!*failing)
+                log_error_errno(r, "Failed to write %s/%s.tmp: %m; the metrics file is behind until it can be written.",
+                                dir, name);
+        *failing = true;
+}
+
+static void metrics_written(bool *failing, const char *dir, const char *name) {
+        if (*failing)
+                log_info("%s/%s is written again.", dir, name);
+        *failing = false;
+}
+
+static int on_metrics_refresh(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
         Watch *w;
-        int fd, r = 0;
+
+        HASHMAP_FOREACH(w, m->watches, st)
+                (void) watch_memory_current(w);
+        (void) metrics_write(m);
+        return 0;
+}
+
+/* Another write in metrics_interval, while there are jails to tell of. */
+static void metrics_schedule_refresh(Manager *m) {
+        int r;
+
+        if (m->metrics_interval == 0 || hashmap_size(m->watches) == 0) {
+                if (m->metrics_refresh)
+                        (void) sd_event_source_set_enabled(m->metrics_refresh, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->metrics_refresh) {
+                /* a quarter of the interval's slack: it may wake up with something else */
+                r = sd_event_add_time_relative(m->event, &m->metrics_refresh, CLOCK_MONOTONIC, m->metrics_interval,
+                                               m->metrics_interval / 4, on_metrics_refresh, m);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to schedule the refresh of the metrics: %m");
+                        return;
+                }
+        } else
+                (void) sd_event_source_set_time_relative(m->metrics_refresh, m->metrics_interval);
+        (void) sd_event_source_set_enabled(m->metrics_refresh, SD_EVENT_ONESHOT);
+}
+
+int metrics_write(Manager *m) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r, k;
 
         m->metrics_dirty = false;
-        if (asprintf(&path, "%s/metrics.prom", m->runtime_dir) < 0 || asprintf(&tmp, "%s.tmp", path) < 0)
-                return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return metrics_failed(m, -errno, tmp);
-        f = fdopen(fd, "w");
-        if (!f) {
-                (void) close(fd);
-                return -ENOMEM;
-        }
-
-        fputs("# HELP virtualing_jail_events_total Memory events of a jail seen by virtualing-watcher.\n"
-              "# TYPE virtualing_jail_events_total counter\n", f);
-        HASHMAP_FOREACH(w, m->watches, st)
-                for (Tally t = 0; t < _TALLY_MAX; t++) {
-                        fputs("virtualing_jail_events_total{jail=\"", f);
-                        label(f, w->name);
-                        fprintf(f, "\",event=\"%s\"} %" PRIu64 "\n", tally_to_string(t), w->tally[t]);
-                }
-        fputs("# HELP virtualing_jail_memory_max_bytes MemoryMax of a jail's cgroup.\n"
-              "# TYPE virtualing_jail_memory_max_bytes gauge\n", f);
-        HASHMAP_FOREACH(w, m->watches, st)
-                gauge(f, "virtualing_jail_memory_max_bytes", w->name, w->max);
-        fputs("# HELP virtualing_jail_memory_high_bytes MemoryHigh of a jail's cgroup.\n"
-              "# TYPE virtualing_jail_memory_high_bytes gauge\n", f);
-        HASHMAP_FOREACH(w, m->watches, st)
-                gauge(f, "virtualing_jail_memory_high_bytes", w->name, w->high);
-        fputs("# HELP virtualing_jail_memory_current_bytes Memory use of a jail when the watcher last read it.\n"
-              "# TYPE virtualing_jail_memory_current_bytes gauge\n", f);
-        HASHMAP_FOREACH(w, m->watches, st)
-                gauge(f, "virtualing_jail_memory_current_bytes", w->name, w->current);
-        fputs("# HELP virtualing_jails Jails watched.\n"
-              "# TYPE virtualing_jails gauge\n", f);
-        fprintf(f, "virtualing_jails %zu\n", hashmap_size(m->watches));
-
-        if (fflush(f) != 0 || ferror(f))
-                r = -EIO;
-        if (fclose(f) != 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
+        metrics_schedule_refresh(m);
+        r = metrics_render(m, &text, &size);
         if (r < 0) {
-                (void) unlink(tmp);
-                return metrics_failed(m, r, path);
+                metrics_failed(&m->metrics_failing, r, m->runtime_dir, "metrics.prom");
+                return r;
         }
-        if (m->metrics_failing)
-                log_info("%s is written again.", path);
-        m->metrics_failing = false;
-        return 0;
+        r = write_to_dir(m->runtime_dir, "metrics.prom", text, size, false);
+        if (r < 0)
+                metrics_failed(&m->metrics_failing, r, m->runtime_dir, "metrics.prom");
+        else
+                metrics_written(&m->metrics_failing, m->runtime_dir, "metrics.prom");
+        if (m->textfile_dir) {
+                /* a directory not there: no node_exporter here (yet); nothing to say */
+                k = write_to_dir(m->textfile_dir, TEXTFILE_NAME, text, size, true);
+                if (k < 0)
+                        metrics_failed(&m->textfile_failing, k, m->textfile_dir, TEXTFILE_NAME);
+                else
+                        metrics_written(&m->textfile_failing, m->textfile_dir, TEXTFILE_NAME);
+                if (r >= 0)
+                        r = k;
+        }
+        return r;
+}
+
+void metrics_remove_textfile(Manager *m) {
+        _cleanup_free_ char *path = NULL;
+
+        if (!m->textfile_dir)
+                return;
+        if (asprintf(&path, "%s/" TEXTFILE_NAME, m->textfile_dir) < 0)
+                return;
+        if (unlink(path) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Failed to remove %s: %m", path);
 }
 
 static int on_metrics_timer(sd_event_source *s, uint64_t usec, void *userdata) {

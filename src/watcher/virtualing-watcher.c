@@ -55,6 +55,8 @@ int main(int argc, char *argv[]) {
         }
         if (m->metrics_dirty)
                 (void) metrics_write(m);
+        /* stopped, not crashed: node_exporter should not serve what is no longer watched */
+        metrics_remove_textfile(m);
         (void) sd_notify(false, "STOPPING=1");
         return 0;
 }

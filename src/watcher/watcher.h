@@ -34,6 +34,7 @@ typedef struct Watch {
         uint64_t seen[_COUNTER_MAX];
         uint64_t current, max, high; /* as last read, for the metrics file */
         uint64_t tally[_TALLY_MAX];
+        uint64_t hook_runs, hook_failures; /* since the watcher started, for the metrics */
 
         Jail *config; /* NULL: no jail file found; signals only */
         uint64_t *above; /* bitmap over config->usage_thresholds: usage was >= threshold */
@@ -77,6 +78,7 @@ struct Manager {
         int root_wd, slice_wd;
 
         Hashmap *watches;  /* by name */
+        Hashmap *totals;   /* JailTotals by name: the counters of runs that ended */
         Watch **dirty;     /* watches whose state file is behind; NULL entries were freed */
         size_t n_dirty, n_dirty_alloc;
         sd_bus_message **outbox; /* event signals waiting for manager_commit() */
@@ -87,8 +89,12 @@ struct Manager {
         sd_event_source *save_retry;  /* armed while some state could not be saved */
         sd_event_source *usage_timer; /* only while some jail has thresholds or shrinks */
         sd_event_source *metrics_timer;
+        sd_event_source *metrics_refresh; /* rewrites the file with fresh readings, while jails are watched */
+        usec_t metrics_interval;          /* $VIRTUALING_METRICS_INTERVAL; 0: no refresh */
+        char *textfile_dir;               /* $VIRTUALING_TEXTFILE_DIR: node_exporter's; NULL: none */
         bool metrics_dirty;
         bool metrics_failing; /* writing the metrics file failed: said once */
+        bool textfile_failing; /* the same for node_exporter's copy */
 
         HookRunner *hooks;
         size_t n_polling; /* watches with thresholds or elastic memory: the usage timer's */
@@ -155,7 +161,30 @@ int v1_setup_pressure(Watch *w);
 void elastic_check(Watch *w, bool pressure_event, uint64_t current);
 
 /* metrics.c */
+/* A jail's counters over its runs that ended (their cgroups are gone), by name: the metrics'
+ * counters of a jail go on from run to run, and what ended a run (an OOM kill) or ran after
+ * it (its hook) is still counted, until the watcher stops. */
+typedef struct JailTotals {
+        char *name;
+        uint64_t tally[_TALLY_MAX];
+        uint64_t hook_runs, hook_failures;
+} JailTotals;
+JailTotals *metrics_totals(Manager *m, const char *name); /* found or added; NULL: out of memory */
+void metrics_retire(Manager *m, const Watch *w);           /* W's counters into its totals */
+void metrics_totals_free(Manager *m);
 void metrics_mark_dirty(Manager *m);
 int metrics_write(Manager *m);
+/* At a clean exit: the copy for node_exporter goes, so that it serves nothing stale. */
+void metrics_remove_textfile(Manager *m);
+/* The text of memory.pressure: per line ("some", "full") the averages in hundredths of a
+ * percent and the total stall time in microseconds. A line not found has found false. */
+typedef struct PsiLine {
+        bool found;
+        uint64_t avg[3]; /* avg10, avg60, avg300, as 1234 for "12.34" */
+        uint64_t total;
+} PsiLine;
+void psi_parse(const char *text, PsiLine ret[2]);
+/* For the metrics: a file of the jail's cgroup into BUF; its length or -errno. */
+int watch_read_file(Watch *w, const char *name, char *buf, size_t size);
 
 /* logging: log.h (the journal, with structured fields for events) */

@@ -253,7 +253,7 @@ class World(vtest.World):
         self.start_fake_systemd(FAKE_SYSTEMD, self.slice, self.units_file, self.calls_file)
 
     def start_watcher(self):
-        env = self.env(VIRTUALING_CGROUP_ROOT=self.root, VIRTUALING_RUNTIME_DIR=self.run,
+        env = self.env(VIRTUALING_CGROUP_ROOT=self.root, VIRTUALING_RUNTIME_DIR=self.run, VIRTUALING_TEXTFILE_DIR="",
                        NOTIFY_SOCKET=None, WATCHDOG_USEC=None)
         if not self.spawn_watcher(self.watcher_bin, env, open(self.tmp + '/watcher.log', 'a')):
             raise RuntimeError('the watcher did not start:\n' + self.watcher_log())

@@ -23,6 +23,7 @@ vtest.reexec_with_system_python(__file__)
 import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
+import select  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -183,6 +184,62 @@ try:
     print("OK")
 except dbus.exceptions.DBusException as e:
     print(e.get_dbus_name())
+'''
+
+# A fake polkit: answers CheckAuthorization as the file MODE says (allow, deny, challenge,
+# error, slow: allows after a second), and logs every question it was asked.
+FAKE_POLKIT = r'''
+import sys, json
+import dbus, dbus.bus, dbus.service, dbus.mainloop.glib
+from gi.repository import GLib
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+address, mode_path, log_path = sys.argv[1:4]
+bus = dbus.bus.BusConnection(address)
+
+class Authority(dbus.service.Object):
+    @dbus.service.method("org.freedesktop.PolicyKit1.Authority", in_signature="(sa{sv})sa{ss}us",
+                         out_signature="(bba{ss})", async_callbacks=("reply", "error"))
+    def CheckAuthorization(self, subject, action, details, flags, cancel, reply, error):
+        with open(mode_path) as f:
+            mode = f.read().strip()
+        rec = {"kind": str(subject[0]), "subject": {str(k): str(v) for k, v in subject[1].items()},
+               "action": str(action), "details": {str(k): str(v) for k, v in details.items()},
+               "flags": int(flags), "mode": mode}
+        with open(log_path, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+
+        def answer():
+            if mode == "error":
+                error(dbus.exceptions.DBusException("The authority is broken.",
+                                                    name="org.freedesktop.PolicyKit1.Error.Failed"))
+            else:
+                reply((mode in ("allow", "slow"), mode == "challenge", {}))
+            return False
+        if mode == "slow":
+            GLib.timeout_add(1000, answer)
+        else:
+            answer()
+
+Authority(bus, "/org/freedesktop/PolicyKit1/Authority")
+r = bus.request_name("org.freedesktop.PolicyKit1", dbus.bus.NAME_FLAG_DO_NOT_QUEUE)
+if r != dbus.bus.REQUEST_NAME_REPLY_PRIMARY_OWNER:
+    sys.exit("could not own org.freedesktop.PolicyKit1")
+print("READY", flush=True)
+GLib.MainLoop().run()
+'''
+
+# Run as another user: one method call; prints its unique name, then "OK" or the D-Bus error
+# name and message, as JSON.
+CALL_AS_USER_JSON = r'''
+import sys, json, dbus, dbus.bus
+bus = dbus.bus.BusConnection(sys.argv[1])
+out = {"unique": str(bus.get_unique_name())}
+try:
+    bus.call_blocking(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], "t", (int(sys.argv[6]),), timeout=10)
+    out["error"] = None
+except dbus.exceptions.DBusException as e:
+    out["error"], out["message"] = e.get_dbus_name(), e.get_dbus_message()
+print(json.dumps(out))
 '''
 
 # Rewrites memory.events (argv[1]) with "high" rising by STEP up to N, at most RATE events a
@@ -388,6 +445,9 @@ class World(vtest.World):
         super().__init__(tmp, tmp + '/systemd-calls.jsonl')
         self.watcher = None
         self.watcher_runs = 0
+        # the metrics are refreshed on events only (the idle check counts wake-ups), unless a
+        # section sets an interval here
+        self.extra_env = {'VIRTUALING_METRICS_INTERVAL': '0'}
         os.chmod(self.tmp, 0o755)  # nobody reaches the bus socket inside
         self.root = self.tmp + '/cgroup'
         self.slice = self.root + '/virtualing.slice'
@@ -396,7 +456,9 @@ class World(vtest.World):
         self.conf = self.tmp + '/conf'
         self.hooks = self.tmp + '/hooks'
         self.out = self.tmp + '/out'
-        for d in (self.root, self.slice, self.staging, self.run, self.conf, self.hooks, self.out, self.busdir):
+        self.textfile = self.tmp + '/textfile'  # node_exporter's textfile directory
+        for d in (self.root, self.slice, self.staging, self.run, self.conf, self.hooks, self.out, self.busdir,
+                  self.textfile):
             os.makedirs(d, mode=0o755, exist_ok=True)
         open(self.calls_file, 'w').close()
         self.bus = None
@@ -436,7 +498,8 @@ class World(vtest.World):
         self.watcher_runs += 1
         env = self.env()
         env.update(VIRTUALING_CGROUP_ROOT=self.root, VIRTUALING_RUNTIME_DIR=self.run,
-                   VIRTUALING_CONFIG_PATH=self.conf, VIRTUALING_JOURNAL_SOCKET=self.journal.path)
+                   VIRTUALING_CONFIG_PATH=self.conf, VIRTUALING_JOURNAL_SOCKET=self.journal.path,
+                   VIRTUALING_TEXTFILE_DIR=self.textfile, **self.extra_env)
         env.pop('NOTIFY_SOCKET', None)
         env.pop('WATCHDOG_USEC', None)
         # appended to by the watcher (stderr) and by the journal sink (its records' messages)
@@ -1311,6 +1374,141 @@ class Test:
                  '(methods, signals, properties: names, argument names, types, directions, access, EmitsChangedSignal)',
                  diff_descriptions(a, b))
 
+    # -- 8a --
+
+    def polkit(self):
+        w = self.w
+        api = self.jails['api']
+        log = w.tmp + '/polkit-calls.jsonl'
+        mode = w.tmp + '/polkit-mode'
+        open(log, 'w').close()
+        nobody = w.priv(NOBODY)
+
+        def polkit_calls():
+            with open(log) as f:
+                return [json.loads(x) for x in f]
+
+        def call_as_nobody(method, value):
+            p = subprocess.run(nobody + [sys.executable, '-c', CALL_AS_USER_JSON, w.address, BUS_NAME, api.path,
+                                         JAIL_IFACE, method, str(value)], capture_output=True, text=True, timeout=20)
+            try:
+                return json.loads(p.stdout)
+            except ValueError:
+                return {'error': 'no answer', 'message': p.stdout + p.stderr}
+
+        def unchanged(nc, before, what):
+            T.ok(len(w.calls()) == nc and api.read('memory.max') == before,
+                 f'{what}: systemd was not asked, memory.max unchanged', w.calls()[nc:])
+
+        # no polkit on the bus: root only, and the refusal says why
+        before, nc = api.read('memory.max'), len(w.calls())
+        r = call_as_nobody('SetMemoryMax', 300 * M)
+        T.ok(r['error'] == 'org.freedesktop.DBus.Error.AccessDenied' and 'polkit' in r.get('message', '') and
+             'not running' in r.get('message', '') and 'only root' in r.get('message', '').lower(),
+             'no polkit: SetMemoryMax from nobody is AccessDenied, saying polkit is not running and only root may',
+             r)
+        unchanged(nc, before, 'no polkit')
+
+        # polkit present
+        with open(mode, 'w') as f:
+            f.write('deny\n')
+        p = w.spawn(w.priv() + [sys.executable, '-c', FAKE_POLKIT, w.address, mode, log], stdout=subprocess.PIPE,
+                    stderr=open(w.tmp + '/polkit.err', 'w'))
+        ok = select.select([p.stdout], [], [], 10)[0] and p.stdout.readline().strip() == b'READY'
+        T.ok(ok, 'a fake polkit owns org.freedesktop.PolicyKit1', open(w.tmp + '/polkit.err').read())
+        if not ok:
+            return
+
+        r = call_as_nobody('SetMemoryMax', 300 * M)
+        calls = polkit_calls()
+        T.ok(r['error'] == 'org.freedesktop.DBus.Error.AccessDenied' and 'Not authorised' in r.get('message', '')
+             and 'org.virtualing1.manage' in r.get('message', ''),
+             'polkit says no: AccessDenied, naming the action', r)
+        unchanged(nc, before, 'denied')
+        want = {'kind': 'system-bus-name', 'subject': {'name': r['unique']}, 'action': 'org.virtualing1.manage',
+                'details': {'jail': 'api', 'unit': 'virtualing@api.service', 'property': 'MemoryMax',
+                            'bytes': str(300 * M)}, 'flags': 0, 'mode': 'deny'}
+        T.ok(calls == [want], 'polkit was asked CheckAuthorization(system-bus-name of the caller, '
+             '"org.virtualing1.manage", {jail, unit, property, bytes}, no interaction)', calls)
+
+        with open(mode, 'w') as f:
+            f.write('allow\n')
+        m = self.sub.mark()
+        r = call_as_nobody('SetMemoryMax', 300 * M)
+        new = w.calls()[nc:]
+        T.ok(r['error'] is None and len(new) == 1 and new[0]['props'] == [['MemoryMax', 'UInt64', 300 * M]] and
+             api.read('memory.max') == str(300 * M), 'polkit says yes: SetMemoryMax from nobody reaches systemd and '
+             'memory.max follows', (r, new))
+        T.ok(self.sub.wait(3, m, member='MemoryLimitChanged', path=api.path, args=[int(before), 300 * M, 'set']),
+             'MemoryLimitChanged(…, "set") as for root', self.sub.select(m, path=api.path))
+        nc = len(w.calls())
+        r = call_as_nobody('SetMemoryHigh', 250 * M)
+        calls = polkit_calls()
+        T.ok(r['error'] is None and api.read('memory.high') == str(250 * M) and
+             calls[-1]['details'].get('property') == 'MemoryHigh',
+             'SetMemoryHigh goes through polkit too (details property=MemoryHigh)', (r, calls[-1:]))
+
+        # interaction: only when the caller allows it (busctl does by default)
+        with open(mode, 'w') as f:
+            f.write('challenge\n')
+        before, nc = api.read('memory.max'), len(w.calls())
+        r = call_as_nobody('SetMemoryMax', 100 * M)
+        T.ok(r['error'] == 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired',
+             'polkit wants a password the caller cannot give: InteractiveAuthorizationRequired', r)
+        pb = subprocess.run(nobody + ['busctl', '--no-pager', 'call', BUS_NAME, api.path, JAIL_IFACE,
+                                      'SetMemoryMax', 't', str(100 * M)], capture_output=True, text=True,
+                            timeout=20)
+        calls = polkit_calls()
+        T.ok(pb.returncode != 0 and [c['flags'] for c in calls[-2:]] == [0, 1],
+             'a caller that allows interactive authorisation (busctl) is passed on with flag 1; one that does not, 0',
+             (pb.stderr, calls[-2:]))
+        unchanged(nc, before, 'challenge')
+
+        with open(mode, 'w') as f:
+            f.write('error\n')
+        r = call_as_nobody('SetMemoryMax', 100 * M)
+        T.ok(r['error'] == 'org.freedesktop.DBus.Error.AccessDenied' and
+             'The authority is broken.' in r.get('message', ''),
+             'polkit fails: AccessDenied with polkit\'s message', r)
+        unchanged(nc, before, 'polkit error')
+
+        # what is wrong with the request is said before anybody is asked
+        n_asked = len(polkit_calls())
+        r = call_as_nobody('SetMemoryMax', 0)
+        T.ok(r['error'] == 'org.freedesktop.DBus.Error.InvalidArgs' and len(polkit_calls()) == n_asked,
+             'SetMemoryMax(0) from nobody: InvalidArgs without asking polkit', r)
+
+        # root: polkit is not asked
+        err = w.call_error(api.path, JAIL_IFACE, 'SetMemoryMax', 't', (268435456,))
+        T.ok(err is None and len(polkit_calls()) == n_asked and api.read('memory.max') == '268435456',
+             'root: allowed without asking polkit', err)
+
+        # the jail goes while polkit deliberates: refused, nothing set, the watcher carries on
+        gone = self.jail('virtualing@gone.service', place=False, limit_max=64 * M)
+        T.ok(self.place(gone), 'jail "gone" added')
+        with open(mode, 'w') as f:
+            f.write('slow\n')
+        nc = len(w.calls())
+        res = {}
+
+        def call_gone():
+            q = subprocess.run(nobody + [sys.executable, '-c', CALL_AS_USER_JSON, w.address, BUS_NAME, gone.path,
+                                         JAIL_IFACE, 'SetMemoryMax', str(128 * M)],
+                               capture_output=True, text=True, timeout=20)
+            res.update(json.loads(q.stdout) if q.stdout else {'error': q.stderr})
+        t = threading.Thread(target=call_gone)
+        t.start()
+        wait_until(lambda: len(polkit_calls()) > n_asked, 5)
+        m = self.sub.mark()
+        gone.remove()
+        self.sub.wait(5, m, member='JailRemoved')
+        t.join(20)
+        T.ok(res.get('error') == 'org.virtualing1.NoSuchJail' and len(w.calls()) == nc,
+             'the jail went while polkit was asked: NoSuchJail, systemd not asked', res)
+        del self.jails['gone']
+        p.terminate()
+        p.wait(5)
+
     # -- 9 --
 
     def elastic(self):
@@ -1468,6 +1666,99 @@ class Test:
         n = len(w.list_jails())
         T.ok(s.get(('virtualing_jails', ())) == n, f'virtualing_jails = {n}', s.get(('virtualing_jails', ())))
         T.ok(res['types'].get('virtualing_jail_events_total') == 'counter', 'events_total is a counter', res['types'])
+        T.ok(s.get(('virtualing_jail_memory_grows_total', (('jail', 'elastic'),))) == 6 and
+             res['types'].get('virtualing_jail_memory_grows_total') == 'counter' and
+             ('virtualing_jail_memory_shrinks_total', (('jail', 'elastic'),)) in s,
+             'memory_grows_total{jail="elastic"} = 6, a counter; memory_shrinks_total is there',
+             {k: v for k, v in s.items() if 'grows' in k[0] or 'shrinks' in k[0]})
+        with open(w.textfile + '/virtualing.prom') as f:
+            T.ok(f.read() == text, 'the same text is in node_exporter\'s textfile directory as virtualing.prom')
+        T.ok(oct(os.stat(w.textfile + '/virtualing.prom').st_mode & 0o777) == '0o644' and
+             not [x for x in os.listdir(w.textfile) if x != 'virtualing.prom'],
+             'it is mode 0644, and no temporary file is left there', os.listdir(w.textfile))
+
+        # hook runs and failures, per jail
+        w.write_conf('failing', '[Jail]\nRoot=/srv/failing\nExec=/bin/true\n[Events]\nOnMemoryHigh=/bin/false\n')
+        fl = self.jail('virtualing@failing.service', place=False)
+        T.ok(self.place(fl), 'jail "failing" (OnMemoryHigh=/bin/false) added')
+        fl.bump(high=1)
+
+        def hooks_counted():
+            p = parsed()
+            s = p[1]['samples'] if p else {}
+            got = (s.get(('virtualing_jail_hook_runs_total', (('jail', 'failing'),))),
+                   s.get(('virtualing_jail_hook_failures_total', (('jail', 'failing'),))))
+            return got if got == (1, 1) else None
+        T.ok(wait_until(hooks_counted, 5), 'hook_runs_total{jail="failing"} = 1, hook_failures_total = 1',
+             [ln for ln in (parsed() or ('',))[0].splitlines() if 'hook' in ln])
+
+        # memory pressure: the averages as ratios and the stall time, as memory.pressure says
+        fl._write(fl.dir, 'memory.pressure', 'some avg10=12.34 avg60=5.00 avg300=0.07 total=4500123\n'
+                                             'full avg10=1.50 avg60=0.00 avg300=0.00 total=1000000\n')
+        fl.bump(high=1)  # a change: the file is written again, with pressure read afresh
+        want = {('virtualing_jail_memory_pressure_ratio', (('jail', 'failing'), ('kind', 'some'), ('window', '10s'))):
+                0.1234,
+                ('virtualing_jail_memory_pressure_ratio', (('jail', 'failing'), ('kind', 'some'), ('window', '300s'))):
+                0.0007,
+                ('virtualing_jail_memory_pressure_ratio', (('jail', 'failing'), ('kind', 'full'), ('window', '10s'))):
+                0.015,
+                ('virtualing_jail_memory_pressure_stalled_seconds_total', (('jail', 'failing'), ('kind', 'some'))):
+                4.500123,
+                ('virtualing_jail_memory_pressure_stalled_seconds_total', (('jail', 'failing'), ('kind', 'full'))):
+                1.0}
+
+        def pressure():
+            p = parsed()
+            s = p[1]['samples'] if p else {}
+            return p if all(abs((s.get(k) or -1) - v) < 1e-9 for k, v in want.items()) else None
+        p = wait_until(pressure, 5)
+        T.ok(p and not p[1]['errors'] and p[1]['types'].get('virtualing_jail_memory_pressure_ratio') == 'gauge' and
+             p[1]['types'].get('virtualing_jail_memory_pressure_stalled_seconds_total') == 'counter',
+             'memory_pressure_ratio{kind,window} = avgN/100 (gauge) and memory_pressure_stalled_seconds_total{kind} '
+             '= total/1e6 (counter)', [ln for ln in (parsed() or ('',))[0].splitlines() if 'failing' in ln])
+
+        # refreshed without any event, when an interval is set; a clean stop takes the copy away
+        w.watcher.send_signal(signal.SIGTERM)
+        w.watcher.wait(5)
+        T.ok(not os.path.exists(w.textfile + '/virtualing.prom') and os.path.exists(path),
+             'a stopped watcher removes virtualing.prom from the textfile directory (metrics.prom stays in /run)',
+             os.listdir(w.textfile))
+        w.extra_env['VIRTUALING_METRICS_INTERVAL'] = '1s'
+        w.start_watcher()
+        fl.set_current(7777777)
+        fl._write(fl.dir, 'memory.pressure', 'some avg10=99.99 avg60=5.00 avg300=0.07 total=4500123\n'
+                                             'full avg10=1.50 avg60=0.00 avg300=0.00 total=1000000\n')
+
+        def refreshed():
+            p = parsed()
+            s = p[1]['samples'] if p else {}
+            return (s.get(('virtualing_jail_memory_current_bytes', (('jail', 'failing'),))) == 7777777 and
+                    s.get(('virtualing_jail_memory_pressure_ratio',
+                           (('jail', 'failing'), ('kind', 'some'), ('window', '10s')))) == 0.9999)
+        T.ok(wait_until(refreshed, 6) and wait_until(lambda: os.path.exists(w.textfile + '/virtualing.prom'), 3),
+             'VIRTUALING_METRICS_INTERVAL=1s: memory use and pressure are read again without any event',
+             [ln for ln in (parsed() or ('',))[0].splitlines() if 'failing' in ln and 'ratio' not in ln])
+        w.watcher.send_signal(signal.SIGTERM)
+        w.watcher.wait(5)
+        del w.extra_env['VIRTUALING_METRICS_INTERVAL']
+        w.start_watcher()
+
+        # an OOM kill that ends the run, the cgroup gone at once: still counted, and the
+        # jail's counters stay (its gauges go)
+        T.ok(wait_until(lambda: w.list_jails() and 'failing' in dict(w.list_jails()), 5), 'jail "failing" found again')
+        fl.bump(oom_kill=1)
+        fl.remove()
+        del self.jails['failing']
+
+        def retired():
+            p = parsed()
+            s = p[1]['samples'] if p else {}
+            return (s.get(('virtualing_jail_events_total', (('event', 'oom_kill'), ('jail', 'failing')))) == 1 and
+                    s.get(('virtualing_jail_events_total', (('event', 'high'), ('jail', 'failing')))) == 2 and
+                    ('virtualing_jail_memory_current_bytes', (('jail', 'failing'),)) not in s)
+        T.ok(wait_until(retired, 5), 'a jail whose cgroup went right after its OOM kill: events_total{oom_kill} = 1, '
+             'high = 2 (its earlier run) stay in the file; memory_current_bytes is gone',
+             [ln for ln in (parsed() or ('',))[0].splitlines() if 'failing' in ln])
 
     # -- 11 --
 
@@ -1810,6 +2101,7 @@ def main():
                 ('3. coalescing', test.coalescing),
                 ('4. hooks', test.hooks), ('5. usage thresholds', test.usage), ('6. restart', test.restart),
                 ('7. robustness', test.robustness), ('8. D-Bus API and policy', test.api),
+                ('8a. polkit', test.polkit),
                 ('9. elastic memory', test.elastic), ('10. metrics', test.metrics), ('11. idle', test.idle),
                 ('12. faults: systemd refuses, read-only state, leftover and chatty hooks, a storm', test.faults),
                 ('13. the bus restarts', test.bus_restart), ('shutdown', test.shutdown)]

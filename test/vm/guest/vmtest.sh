@@ -615,6 +615,188 @@ scenario_dbus() {
         sc revert $u >/dev/null 2>&1
 }
 
+# ---------------------------------------------------------------- polkit: operators delegated by a rules file
+scenario_polkit() {
+        say "" "== polkit: a group granted org.virtualing1.manage by a rules file sets a limit; others may not"
+        local u=virtualing@ops.service p o rc rules=/etc/polkit-1/rules.d/50-virtualing-operators.rules
+        p=$(jpath ops)
+        check "the action file is where polkit reads it" test -s /usr/share/polkit-1/actions/org.virtualing1.policy
+        if command -v pkaction >/dev/null; then
+                check_grep "polkit knows the action (pkaction): admin authentication in an active session" \
+                        "implicit active:.*auth_admin_keep" "$(pkaction --verbose --action-id org.virtualing1.manage 2>&1)"
+        fi
+        getent group virtualing-operators >/dev/null || groupadd virtualing-operators
+        id operator1 >/dev/null 2>&1 || useradd -M -N -s /bin/sh -G virtualing-operators operator1
+        id outsider >/dev/null 2>&1 || useradd -M -N -s /bin/sh outsider
+        install -m 0644 /usr/share/doc/virtualing/examples/50-virtualing-operators.rules "$rules"
+        say "--- $rules (the example of the package)" "$(cat $rules)"
+        jail ops <<'EOF'
+[Jail]
+Root=/srv/jails/ops
+Exec=/bin/sleep infinity
+
+[Resources]
+MemoryMax=64M
+EOF
+        reload
+        check "systemctl start virtualing@ops succeeds" sc start $u
+        wait_sig 30 JailAdded /org/virtualing1 '^JailAdded ops '
+        sleep 1 # polkitd reads a new rules file when it sees it
+
+        o=$(runuser -u operator1 -- virtualing set-memory ops 96M 2>&1)
+        rc=$?
+        check_eq "an operator (group virtualing-operators) sets MemoryMax=96M: exit 0" "0" "$rc $o"
+        check_eq "the cgroup follows: memory.max 100663296" 100663296 "$(cgfile $u memory.max)"
+        check_eq "systemd's MemoryMax says so too" 100663296 "$(prop $u MemoryMax)"
+        o=$(runuser -u operator1 -- busctl call org.virtualing1 "$p" org.virtualing1.Jail SetMemoryHigh t 90000000 2>&1)
+        check_eq "and SetMemoryHigh through busctl: memory.high 90000000" "0 90000000" "$? $(cgfile $u memory.high)"
+
+        o=$(runuser -u outsider -- virtualing set-memory ops 128M 2>&1)
+        rc=$?
+        if [ $rc != 0 ] && printf '%s\n' "$o" | grep -q 'org.virtualing1.manage'; then
+                ok "a user outside the group is refused: exit $rc, the message names the action"
+        else
+                notok "a user outside the group is refused, naming the action" "exit $rc" "$o"
+        fi
+        say "\$ runuser -u outsider -- virtualing set-memory ops 128M" "$(printf '%s\n' "$o" | sed 's/^/  /')"
+        o=$(runuser -u outsider -- busctl call org.virtualing1 "$p" org.virtualing1.Jail SetMemoryMax t 134217728 2>&1)
+        check "busctl call SetMemoryMax as the outsider fails too" test $? != 0
+        check_eq "nothing changed: memory.max 100663296, memory.high 90000000" "100663296 90000000" \
+                "$(cgfile $u memory.max) $(cgfile $u memory.high)"
+        check_grep "polkitd was asked (its journal, or it is running)" "active" "$(prop polkit.service ActiveState)"
+
+        # no polkit at all: only root, and the refusal says why
+        sc mask --runtime polkit.service >/dev/null 2>&1
+        sc stop polkit.service
+        o=$(runuser -u operator1 -- virtualing set-memory ops 128M 2>&1)
+        rc=$?
+        if [ $rc != 0 ] && printf '%s\n' "$o" | grep -q 'polkit.*not running'; then
+                ok "polkit masked and stopped: the operator is refused, told polkit is not running (exit $rc)"
+        else
+                notok "polkit masked and stopped: the operator is refused, told polkit is not running" "exit $rc" "$o"
+        fi
+        check_eq "memory.max unchanged" 100663296 "$(cgfile $u memory.max)"
+        check "root still may: virtualing set-memory ops 80M" virtualing set-memory ops 80M
+        check_eq "memory.max 83886080" 83886080 "$(cgfile $u memory.max)"
+        sc unmask --runtime polkit.service >/dev/null 2>&1
+        rm -f "$rules"
+        sc stop $u
+}
+
+# ---------------------------------------------------------------- node_exporter serves the metrics
+# prom_value METRIC-LINE-PREFIX: the value of the first sample of node_exporter's /metrics that starts so
+prom_value() { curl -fsS --max-time 10 http://127.0.0.1:9100/metrics | grep -F -- "$1" | head -n 1 | awk '{ print $NF }'; }
+prom_has() { [ "$(prom_value "$1")" = "$2" ]; }
+
+scenario_metrics() {
+        say "" "== Debian's prometheus-node-exporter, as installed, serves the jails' metrics"
+        local t=/var/lib/prometheus/node-exporter u=virtualing@promhog.service o
+        check_eq "prometheus-node-exporter is running, unchanged" active "$(prop prometheus-node-exporter.service ActiveState)"
+        check "its textfile directory $t is there" test -d $t
+        jail promsteady <<'EOF'
+[Jail]
+Root=/srv/jails/promsteady
+Exec=/bin/sleep infinity
+
+[Resources]
+MemoryMax=80M
+EOF
+        jail promhog <<'EOF'
+# allocates at once until the kernel kills it; its hook fails
+[Jail]
+Root=/srv/jails/promhog
+Exec=/usr/bin/python3 -c "b = []; [b.append(b'x' * (1 << 20)) for _ in iter(int, 1)]"
+
+[Resources]
+MemoryMax=32M
+MemorySwapMax=0
+
+[Events]
+OnOOMKill=/bin/false
+EOF
+        reload
+        check "systemctl start virtualing@promsteady succeeds" sc start virtualing@promsteady
+        check "systemctl start virtualing@promhog succeeds" sc start $u
+        wait_for 180 not_active $u
+        check_eq "promhog was OOM-killed" "failed oom-kill" "$(prop $u ActiveState) $(prop $u Result)"
+        wait_for 30 test -s $t/virtualing.prom
+        check "the watcher wrote $t/virtualing.prom" test -s $t/virtualing.prom
+        wait_for 30 prom_has 'virtualing_jail_events_total{event="oom_kill",jail="promhog"}' 1
+        check_eq "node_exporter's /metrics: the OOM-killed jail's oom_kill count" 1 \
+                "$(prom_value 'virtualing_jail_events_total{event="oom_kill",jail="promhog"}')"
+        check_eq "node_exporter's /metrics: the running jail's MemoryMax" 83886080 \
+                "$(prom_value 'virtualing_jail_memory_max_bytes{jail="promsteady"}')"
+        wait_for 30 prom_has 'virtualing_jail_hook_failures_total{jail="promhog"}' 1
+        check_eq "hook runs and failures of the OOM-killed jail (its hook ran after it ended)" "1 1" \
+                "$(prom_value 'virtualing_jail_hook_runs_total{jail="promhog"}') $(prom_value 'virtualing_jail_hook_failures_total{jail="promhog"}')"
+        o=$(prom_value 'virtualing_jail_memory_pressure_ratio{jail="promsteady",kind="some",window="10s"}')
+        check "the running jail's PSI averages are there (some, 10s: $o)" test -n "$o"
+        check_eq "node_exporter read the file without error" 0 "$(prom_value 'node_textfile_scrape_error')"
+        virtualing set-memory promsteady 96M >/dev/null 2>&1
+        wait_for 30 prom_has 'virtualing_jail_memory_max_bytes{jail="promsteady"}' 100663296
+        check_eq "a new limit reaches /metrics" 100663296 \
+                "$(prom_value 'virtualing_jail_memory_max_bytes{jail="promsteady"}')"
+        say "\$ curl -s http://127.0.0.1:9100/metrics | grep 'jail=\"prom'" \
+                "$(curl -fsS --max-time 10 http://127.0.0.1:9100/metrics | grep -F 'jail="prom' | grep -v ratio | sed 's/^/  /')"
+        sc stop virtualing@promsteady
+        sc reset-failed $u >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------- the watcher's own sandbox
+scenario_hardening() {
+        say "" "== virtualing-watcher.service is sandboxed; hooks still run"
+        local u=virtualing-watcher.service o level
+        o=$(systemd-analyze security --no-pager $u 2>&1)
+        level=$(printf '%s\n' "$o" | sed -n 's/.*Overall exposure level for virtualing-watcher.service: \([0-9.]*\).*/\1/p')
+        say "systemd-analyze security $u: exposure $level"
+        if [ -n "$level" ] && awk -v l="$level" 'BEGIN { exit !(l <= 5.0) }'; then
+                ok "systemd-analyze security: exposure $level (at most 5.0)"
+        else
+                notok "systemd-analyze security: exposure at most 5.0" "level: ${level:-none}" "$(printf '%s\n' "$o" | tail -n 5)"
+        fi
+        check_eq "ProtectSystem=full, PrivateDevices, NoNewPrivileges" "full yes yes" \
+                "$(prop $u ProtectSystem) $(prop $u PrivateDevices) $(prop $u NoNewPrivileges)"
+        local env=$run/sandbox.env probe=/usr/local/sbin/vmtest-sandbox-probe
+        rm -f "$env"
+        install -o root -g root -m 0755 /dev/stdin $probe <<'EOF'
+#!/bin/sh
+# what a hook may do under the watcher's sandbox, one line each
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+out=$1
+{
+        touch /var/tmp/vmtest-hook-probe && echo "var writable"
+        touch /usr/vmtest-hook-probe 2>/dev/null || echo "usr read-only"
+        [ -e /dev/vda ] || echo "no block devices"
+        logger -t vmtest-hook-probe "hello from a hook" && echo "logger works"
+        busctl --no-pager get-property org.virtualing1 /org/virtualing1 org.virtualing1.Manager CgroupBackend >/dev/null && echo "bus works"
+} >"$out.tmp" 2>&1
+mv "$out.tmp" "$out"
+EOF
+        # a usage threshold under any use: the hook runs at once
+        jail probe <<EOF
+[Jail]
+Root=/srv/jails/probe
+Exec=/bin/sleep infinity
+
+[Resources]
+MemoryMax=64M
+
+[Events]
+UsageThreshold=1K
+OnUsage=$probe $env
+EOF
+        reload
+        check "systemctl start virtualing@probe succeeds" sc start virtualing@probe
+        wait_for 30 test -s "$env"
+        o=$(cat "$env" 2>&1)
+        check_eq "a hook under the sandbox: writes /var, not /usr; no block devices; logger and the bus work" \
+                "$(printf '%s\n' 'var writable' 'usr read-only' 'no block devices' 'logger works' 'bus works')" "$o"
+        check_grep "its syslog line reached the journal" "hello from a hook" \
+                "$(journalctl -b --no-pager -o cat -t vmtest-hook-probe 2>&1)"
+        sc stop virtualing@probe
+        rm -f /var/tmp/vmtest-hook-probe
+}
+
 # ---------------------------------------------------------------- the OOM kill, as signals and a hook run
 # first_line PATTERN: the number of the first line of stdin matching the ERE, or 0
 first_line() { grep -nE -m1 -- "$1" | cut -d: -f1 | grep . || echo 0; }
@@ -1700,6 +1882,9 @@ all)
         scenario_oom
         scenario_usage
         scenario_elastic
+        scenario_polkit
+        scenario_metrics
+        scenario_hardening
         scenario_run
         scenario_examples
         scenario_properties
