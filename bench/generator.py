@@ -261,7 +261,7 @@ def check_virtualing(out, expect, confdir, full):
                          f" (missing e.g. {missing}, unexpected e.g. {extra})")
     n_wants = {}
     for name, e in expect.items():
-        conf = os.path.join(out, f"virtualing@{name}.service.d", "50-virtualing.conf")
+        conf = os.path.join(out, f"virtualing@{name}.service.d", "10-virtualing.conf")
         if not os.path.isfile(conf):
             raise BenchError(f"missing {conf}")
         for t in e["wanted_by"]:

@@ -80,7 +80,7 @@ def bench(a, tmp):
             os.makedirs(out, exist_ok=True)
             t, p = run_timed([a.generator, out], dict(env, VIRTUALING_CONFIG_PATH=d))
             if p.returncode != 0 or p.stderr or not os.path.exists(
-                    os.path.join(out, "virtualing@big.service.d", "50-virtualing.conf")):
+                    os.path.join(out, "virtualing@big.service.d", "10-virtualing.conf")):
                 raise BenchError(describe_failure(f"the generator ({label})", p))
             generate.append(t)
             for root, dirs, files in os.walk(out, topdown=False):

@@ -119,7 +119,7 @@ static int generate(const Jail *j) {
                 return -ENOMEM;
 
         if (asprintf(&dir, "virtualing@%s.service.d", j->name) < 0 ||
-            asprintf(&file, "%s/50-virtualing.conf", dir) < 0)
+            asprintf(&file, "%s/10-virtualing.conf", dir) < 0)
                 return -ENOMEM;
         if (mkdirat(dest_fd, dir, 0755) >= 0)
                 dir_made = true;

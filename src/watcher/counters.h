@@ -65,3 +65,12 @@ int watch_state_write(FILE *f, const char *name, const uint64_t seen[_COUNTER_MA
  * each of THRESHOLDS it lists; ABOVE has (n_thresholds + 63) / 64 words. */
 void watch_state_read(FILE *f, uint64_t seen[_COUNTER_MAX], uint64_t tally[_TALLY_MAX], const uint64_t *thresholds,
                       size_t n_thresholds, uint64_t *above);
+
+/* The text of memory.pressure: per line ("some", "full") the averages in hundredths of a
+ * percent and the total stall time in microseconds. A line not found has found false. */
+typedef struct PsiLine {
+        bool found;
+        uint64_t avg[3]; /* avg10, avg60, avg300, as 1234 for "12.34" */
+        uint64_t total;
+} PsiLine;
+void psi_parse(const char *text, PsiLine ret[2]);

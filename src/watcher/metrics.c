@@ -103,69 +103,8 @@ static uint64_t row_hooks(const Row *r, bool failures) {
         return (r->w ? r->w->hook_runs : 0) + (r->t ? r->t->hook_runs : 0);
 }
 
-/* "12.34" (as the kernel prints a PSI average: at least one digit, a point, two digits). */
-static int parse_hundredths(const char *s, size_t len, uint64_t *ret) {
-        uint64_t v = 0;
-        size_t i = 0;
-
-        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-                if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t) (s[i] - '0'), &v))
-                        return -ERANGE;
-        if (i == 0 || len - i != 3 || s[i] != '.' || s[i + 1] < '0' || s[i + 1] > '9' || s[i + 2] < '0' ||
-            s[i + 2] > '9')
-                return -EINVAL;
-        if (__builtin_mul_overflow(v, 100, &v) ||
-            __builtin_add_overflow(v, (uint64_t) ((s[i + 1] - '0') * 10 + (s[i + 2] - '0')), &v))
-                return -ERANGE;
-        *ret = v;
-        return 0;
-}
-
 static const char *const psi_kinds[2] = { "some", "full" };
 static const char *const psi_windows[3] = { "10s", "60s", "300s" };
-static const char *const psi_keys[3] = { "avg10=", "avg60=", "avg300=" };
-
-void psi_parse(const char *text, PsiLine ret[2]) {
-        ret[0] = ret[1] = (PsiLine) {};
-
-        for (const char *line = text; *line;) {
-                size_t len = strcspn(line, "\n"), k;
-                const char *end = line + len;
-                PsiLine p = {};
-                unsigned seen = 0;
-                int kind = -1;
-
-                for (k = 0; k < 2; k++)
-                        if (len > 4 && (strncmp(line, psi_kinds[k], 4) == 0) && line[4] == ' ')
-                                kind = k;
-                for (const char *t = line + 5; kind >= 0 && t < end;) {
-                        size_t tl = strcspn(t, " \n");
-                        int r = -EINVAL;
-
-                        if (tl > 6 && (strncmp(t, "total=", 6) == 0)) {
-                                _cleanup_free_ char *num = strndup(t + 6, tl - 6);
-                                r = num ? parse_uint64(num, &p.total) : -ENOMEM;
-                                if (r >= 0)
-                                        seen |= 1u << 3;
-                        } else
-                                for (k = 0; k < 3; k++) {
-                                        size_t kl = strlen(psi_keys[k]);
-                                        if (tl > kl && (strncmp(t, psi_keys[k], kl) == 0)) {
-                                                r = parse_hundredths(t + kl, tl - kl, &p.avg[k]);
-                                                if (r >= 0)
-                                                        seen |= 1u << k;
-                                        }
-                                }
-                        t += tl;
-                        t += strspn(t, " ");
-                }
-                if (kind >= 0 && seen == 0xf) {
-                        p.found = true;
-                        ret[kind] = p;
-                }
-                line = *end ? end + 1 : end;
-        }
-}
 
 static void psi_read(Watch *w, PsiLine ret[2]) {
         char buf[512];

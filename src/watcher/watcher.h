@@ -176,14 +176,6 @@ void metrics_mark_dirty(Manager *m);
 int metrics_write(Manager *m);
 /* At a clean exit: the copy for node_exporter goes, so that it serves nothing stale. */
 void metrics_remove_textfile(Manager *m);
-/* The text of memory.pressure: per line ("some", "full") the averages in hundredths of a
- * percent and the total stall time in microseconds. A line not found has found false. */
-typedef struct PsiLine {
-        bool found;
-        uint64_t avg[3]; /* avg10, avg60, avg300, as 1234 for "12.34" */
-        uint64_t total;
-} PsiLine;
-void psi_parse(const char *text, PsiLine ret[2]);
 /* For the metrics: a file of the jail's cgroup into BUF; its length or -errno. */
 int watch_read_file(Watch *w, const char *name, char *buf, size_t size);
 

@@ -277,7 +277,7 @@ class World(vtest.World):
                            capture_output=True, text=True, timeout=10)
         if p.returncode != 0:
             raise RuntimeError('the generator failed: ' + p.stderr)
-        with open(f'{outdir}/virtualing@{name}.service.d/50-virtualing.conf') as f:
+        with open(f'{outdir}/virtualing@{name}.service.d/10-virtualing.conf') as f:
             return f.read()
 
     def start_run(self, *args, user=None, job='exit0'):

@@ -4,7 +4,9 @@
  * crashes, it aborts when:
  *   - memory.events: what it found differs from what a second, simpler reading finds;
  *   - memory.oom_control: it accepts flags other than 0 and 1, or a file without them;
- *   - the state: what was read, written and read again differs (the format round-trips). */
+ *   - the state: what was read, written and read again differs (the format round-trips);
+ *   - memory.pressure (first byte 4 modulo 8): a line it found, written back as the kernel
+ *     writes it, does not read back the same, or its kind is not a line of the text. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +69,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         if (found[c] != want_found[c] || now[c] != want[c])
                                 FUZZ_FAIL("counter %s: parsed %d/%" PRIu64 ", the text says %d/%" PRIu64,
                                           counter_to_string(c), found[c], now[c], want_found[c], want[c]);
+                return 0;
+        }
+
+        if ((data[0] & 7) == 4) {
+                _cleanup_free_ char *text = strndup((const char *) data + 1, size - 1);
+                PsiLine psi[2];
+
+                if (!text)
+                        abort();
+                psi_parse(text, psi);
+                for (int k = 0; k < 2; k++) {
+                        char want[256];
+
+                        if (!psi[k].found)
+                                continue;
+                        (void) snprintf(want, sizeof want,
+                                        "%s avg10=%" PRIu64 ".%02" PRIu64 " avg60=%" PRIu64 ".%02" PRIu64
+                                        " avg300=%" PRIu64 ".%02" PRIu64 " total=%" PRIu64,
+                                        k ? "full" : "some", psi[k].avg[0] / 100, psi[k].avg[0] % 100,
+                                        psi[k].avg[1] / 100, psi[k].avg[1] % 100, psi[k].avg[2] / 100,
+                                        psi[k].avg[2] % 100, psi[k].total);
+                        PsiLine again[2];
+                        psi_parse(want, again);
+                        if (!again[k].found || memcmp(again[k].avg, psi[k].avg, sizeof(psi[k].avg)) != 0 ||
+                            again[k].total != psi[k].total)
+                                FUZZ_FAIL("found %s, which does not read back the same", want);
+                        if (strncmp(text, want, 5) != 0 && !strstr(text, k ? "\nfull " : "\nsome "))
+                                FUZZ_FAIL("found %s in a text without such a line: %s", want, text);
+                }
                 return 0;
         }
 

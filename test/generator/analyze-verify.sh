@@ -38,7 +38,7 @@ for case_in in "$testdir"/test-*.input; do
                 unit=$(basename "$d" .d)
                 rm -rf "$work/units/$unit.d"
                 mkdir "$work/units/$unit.d"
-                sed "s|$helper|$stand_in|g" "$d/50-virtualing.conf" >"$work/units/$unit.d/50-virtualing.conf"
+                sed "s|$helper|$stand_in|g" "$d/10-virtualing.conf" >"$work/units/$unit.d/10-virtualing.conf"
                 n=$((n + 1))
                 out=$(cd "$work" && SYSTEMD_UNIT_PATH="$work/units:" SYSTEMD_LOG_LEVEL=info \
                         systemd-analyze verify --man=no "$unit" 2>&1)

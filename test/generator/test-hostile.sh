@@ -98,11 +98,11 @@ check "nothing it wrote has an ExecStartPre= line from a value" \
         $(! grep -rq "^ExecStartPre=/bin/touch" "$work/values/out"; echo $?)
 check "the path with a backslash and an n is one quoted word on one line" \
         $(grep -qxF 'IOWriteBandwidthMax="/dev/x\\nExecStartPre=/bin/touch" 1048576' \
-                "$work/values/out/virtualing@lf.service.d/50-virtualing.conf"; echo $?) \
-        "$(cat "$work/values/out/virtualing@lf.service.d/50-virtualing.conf" 2>&1)"
+                "$work/values/out/virtualing@lf.service.d/10-virtualing.conf"; echo $?) \
+        "$(cat "$work/values/out/virtualing@lf.service.d/10-virtualing.conf" 2>&1)"
 check "only the valid jails got a drop-in, and a .wants link (a directory name of 255 characters)" \
         $([ "$(cd "$work/values/out" && find . -mindepth 1 | LC_ALL=C sort | tr '\n' ' ')" = \
-            "./virtualing@lf.service.d ./virtualing@lf.service.d/50-virtualing.conf ./virtualing@ok249.service.d ./virtualing@ok249.service.d/50-virtualing.conf ./$(printf 'w%.0s' $(seq 1 242)).target.wants ./$(printf 'w%.0s' $(seq 1 242)).target.wants/virtualing@ok249.service " ]; echo $?) \
+            "./virtualing@lf.service.d ./virtualing@lf.service.d/10-virtualing.conf ./virtualing@ok249.service.d ./virtualing@ok249.service.d/10-virtualing.conf ./$(printf 'w%.0s' $(seq 1 242)).target.wants ./$(printf 'w%.0s' $(seq 1 242)).target.wants/virtualing@ok249.service " ]; echo $?) \
         "$(cd "$work/values/out" && find . -mindepth 1 | sort)"
 
 # file names with control characters: a jail name they cannot be; escaped when named
@@ -133,7 +133,7 @@ mkdir -p "$etc"
 mkdir -p "$work/outdir/ref"
 VIRTUALING_CONFIG_PATH=$etc "$generator" "$work/outdir/ref" 2>"$work/err"
 check "reference run: both jails written" \
-        $([ -s "$work/outdir/ref/virtualing@big.service.d/50-virtualing.conf" ] &&
+        $([ -s "$work/outdir/ref/virtualing@big.service.d/10-virtualing.conf" ] &&
           [ -L "$work/outdir/ref/multi-user.target.wants/virtualing@small.service" ]; echo $?) "$(cat "$work/err")"
 
 # every file in DIR is one the reference run wrote, whole; no temporary file is left

@@ -89,7 +89,7 @@ if [ -n "$gen" ]; then
         check "the generator accepts every example without a warning" \
                 $([ "$rc" = 0 ] && [ ! -s "$work/err" ]; echo $?)
         for name in "${names[@]}"; do
-                d=$work/gen/normal/virtualing@$name.service.d/50-virtualing.conf
+                d=$work/gen/normal/virtualing@$name.service.d/10-virtualing.conf
                 cp "$d" "$work/out" 2>/dev/null; : >"$work/err"
                 check "the generator wrote the drop-in of $name" $([ -s "$d" ]; echo $?)
         done

@@ -228,8 +228,8 @@ for f in "$root"/usr/share/doc/virtualing/examples/*.conf; do
         name=$(basename "$f" .conf)
         VIRTUALING_CONFIG_PATH=${f%/*} "$root/usr/bin/virtualing" verify "$name" >"$work/out" 2>&1
         check "the packaged virtualing verifies the packaged example $name" $? "$work/out"
-        check "generated virtualing@$name.service.d/50-virtualing.conf" \
-                $([ -s "$gen/normal/virtualing@$name.service.d/50-virtualing.conf" ]; echo $?)
+        check "generated virtualing@$name.service.d/10-virtualing.conf" \
+                $([ -s "$gen/normal/virtualing@$name.service.d/10-virtualing.conf" ]; echo $?)
 done
 helpers=$(grep -rhoE '^Exec(StartPre|StopPost)=\+[^ ]+' "$gen/normal" | sed 's/^[^+]*+//' | sort -u)
 check "the generated address up/down use the packaged helper (${helpers:-none})" \
