@@ -371,6 +371,7 @@ class Watcher:
             "VIRTUALING_CGROUP_ROOT": root,
             "VIRTUALING_RUNTIME_DIR": self.runtime,
             "VIRTUALING_TEXTFILE_DIR": "",
+            "VIRTUALING_METRICS_INTERVAL": a.metrics_interval,
             "VIRTUALING_CONFIG_PATH": self.config,
             "DBUS_SYSTEM_BUS_ADDRESS": address,
             "NOTIFY_SOCKET": notify_path,
@@ -923,6 +924,9 @@ def parse_args(argv):
                     help="idle wake-up count window (default: %(default)s)")
     ap.add_argument("--idle-jails", type=int, default=1000, metavar="N",
                     help="the latency run after which the idle window is taken (default: %(default)s)")
+    ap.add_argument("--metrics-interval", default="15s", metavar="SPAN",
+                    help="VIRTUALING_METRICS_INTERVAL of the watcher: how often the metrics are written "
+                         "again while jails are watched, 0 for never (default: %(default)s, the watcher's own)")
     ap.add_argument("--settle", type=float, default=1.5, metavar="S",
                     help="wait after a start-up scan or the last event, so the metrics file is written "
                          "(default: %(default)s)")

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,6 +94,35 @@ typedef struct Row {
         const JailTotals *t;
 } Row;
 
+/* Every jail of the counters, without a list of them: the running ones, then those only
+ * in the totals. */
+typedef struct RowIter {
+        size_t watches, totals;
+        bool in_totals;
+} RowIter;
+
+static bool row_next(Manager *m, RowIter *it, Row *ret) {
+        JailTotals *t;
+        Watch *w;
+
+        if (!it->in_totals) {
+                w = hashmap_iterate(m->watches, &it->watches, NULL);
+                if (w) {
+                        *ret = (Row) { w->name, w, hashmap_get(m->totals, w->name) };
+                        return true;
+                }
+                it->in_totals = true;
+        }
+        while ((t = hashmap_iterate(m->totals, &it->totals, NULL)))
+                if (!hashmap_get(m->watches, t->name)) {
+                        *ret = (Row) { t->name, NULL, t };
+                        return true;
+                }
+        return false;
+}
+
+#define ROW_FOREACH(r, m) for (RowIter _it = {}; row_next((m), &_it, &(r));)
+
 static uint64_t row_tally(const Row *r, Tally k) {
         return (r->w ? r->w->tally[k] : 0) + (r->t ? r->t->tally[k] : 0);
 }
@@ -117,56 +147,36 @@ static void psi_read(Watch *w, PsiLine ret[2]) {
         psi_parse(buf, ret);
 }
 
-/* The whole text, in memory: written to each file as it is. */
-static int metrics_render(Manager *m, char **ret, size_t *ret_size) {
-        _cleanup_free_ PsiLine *psi = NULL;
-        _cleanup_free_ Row *rows = NULL;
-        _cleanup_free_ char *text = NULL;
-        size_t size = 0, n = hashmap_size(m->watches), n_rows = 0, i;
-        JailTotals *jt;
-        FILE *f;
+/* The whole text into F. Nothing is allocated for it: 10,000 jails make megabytes of text,
+ * and memory taken once would stay. */
+static int metrics_render(Manager *m, FILE *f) {
+        PsiLine psi[2];
         Watch *w;
-
-        psi = calloc((n ? n : 1) * 2, sizeof(PsiLine));
-        rows = calloc(n + hashmap_size(m->totals) + 1, sizeof(Row));
-        if (!psi || !rows)
-                return -ENOMEM;
-        i = 0;
-        HASHMAP_FOREACH(w, m->watches, st) {
-                psi_read(w, psi + 2 * i++);
-                rows[n_rows++] = (Row) { w->name, w, hashmap_get(m->totals, w->name) };
-        }
-        HASHMAP_FOREACH(jt, m->totals, st)
-                if (!hashmap_get(m->watches, jt->name))
-                        rows[n_rows++] = (Row) { jt->name, NULL, jt };
-
-        f = open_memstream(&text, &size);
-        if (!f)
-                return -ENOMEM;
+        Row row;
 
         family(f, "virtualing_jail_events_total", "counter",
                "Memory events of a jail seen by virtualing-watcher, over its runs since the watcher started.");
-        for (i = 0; i < n_rows; i++)
+        ROW_FOREACH(row, m)
                 for (Tally t = 0; t < _TALLY_MAX; t++) {
                         fputs("virtualing_jail_events_total{jail=\"", f);
-                        label(f, rows[i].name);
-                        fprintf(f, "\",event=\"%s\"} %" PRIu64 "\n", tally_to_string(t), row_tally(rows + i, t));
+                        label(f, row.name);
+                        fprintf(f, "\",event=\"%s\"} %" PRIu64 "\n", tally_to_string(t), row_tally(&row, t));
                 }
         family(f, "virtualing_jail_memory_grows_total", "counter",
                "Times elastic memory raised a jail's MemoryMax.");
-        for (i = 0; i < n_rows; i++)
-                sample(f, "virtualing_jail_memory_grows_total", rows[i].name, row_tally(rows + i, TALLY_GROW));
+        ROW_FOREACH(row, m)
+                sample(f, "virtualing_jail_memory_grows_total", row.name, row_tally(&row, TALLY_GROW));
         family(f, "virtualing_jail_memory_shrinks_total", "counter",
                "Times elastic memory lowered a jail's MemoryMax again.");
-        for (i = 0; i < n_rows; i++)
-                sample(f, "virtualing_jail_memory_shrinks_total", rows[i].name, row_tally(rows + i, TALLY_SHRINK));
+        ROW_FOREACH(row, m)
+                sample(f, "virtualing_jail_memory_shrinks_total", row.name, row_tally(&row, TALLY_SHRINK));
         family(f, "virtualing_jail_hook_runs_total", "counter", "Hook runs started for a jail's events.");
-        for (i = 0; i < n_rows; i++)
-                sample(f, "virtualing_jail_hook_runs_total", rows[i].name, row_hooks(rows + i, false));
+        ROW_FOREACH(row, m)
+                sample(f, "virtualing_jail_hook_runs_total", row.name, row_hooks(&row, false));
         family(f, "virtualing_jail_hook_failures_total", "counter",
                "Hook commands of a jail that failed, were killed at their timeout or could not start.");
-        for (i = 0; i < n_rows; i++)
-                sample(f, "virtualing_jail_hook_failures_total", rows[i].name, row_hooks(rows + i, true));
+        ROW_FOREACH(row, m)
+                sample(f, "virtualing_jail_hook_failures_total", row.name, row_hooks(&row, true));
         family(f, "virtualing_jail_memory_max_bytes", "gauge", "MemoryMax of a jail's cgroup.");
         HASHMAP_FOREACH(w, m->watches, st)
                 sample(f, "virtualing_jail_memory_max_bytes", w->name, w->max);
@@ -181,9 +191,9 @@ static int metrics_render(Manager *m, char **ret, size_t *ret_size) {
                 family(f, "virtualing_jail_memory_pressure_ratio", "gauge",
                        "Share of time some or all of a jail's tasks stalled on memory, averaged over the "
                        "window (memory.pressure).");
-                i = 0;
                 HASHMAP_FOREACH(w, m->watches, st) {
-                        const PsiLine *p = psi + 2 * i++;
+                        const PsiLine *p = psi;
+                        psi_read(w, psi);
                         for (size_t k = 0; k < 2; k++)
                                 for (size_t a = 0; p[k].found && a < 3; a++) {
                                         fputs("virtualing_jail_memory_pressure_ratio{jail=\"", f);
@@ -195,9 +205,9 @@ static int metrics_render(Manager *m, char **ret, size_t *ret_size) {
                 }
                 family(f, "virtualing_jail_memory_pressure_stalled_seconds_total", "counter",
                        "Time some or all of a jail's tasks stalled on memory (memory.pressure).");
-                i = 0;
                 HASHMAP_FOREACH(w, m->watches, st) {
-                        const PsiLine *p = psi + 2 * i++;
+                        const PsiLine *p = psi;
+                        psi_read(w, psi); /* again: a family's lines go together */
                         for (size_t k = 0; k < 2; k++) {
                                 if (!p[k].found)
                                         continue;
@@ -211,18 +221,13 @@ static int metrics_render(Manager *m, char **ret, size_t *ret_size) {
         family(f, "virtualing_jails", "gauge", "Jails watched.");
         fprintf(f, "virtualing_jails %zu\n", hashmap_size(m->watches));
 
-        if (fclose(f) != 0 || !text)
-                return -ENOMEM;
-        *ret = TAKE_PTR(text);
-        *ret_size = size;
-        return 0;
+        return fflush(f) != 0 || ferror(f) ? -EIO : 0;
 }
 
-/* NAME in the directory DIR_FD replaced by TEXT: a new file beside it (never following a
- * link someone left there), then rename(). */
-static int write_replace(int dir_fd, const char *name, const char *text, size_t size) {
-        char tmp[256];
-        ssize_t k;
+/* NAME in the directory DIR_FD replaced by the SIZE bytes of SRC: a new file beside it
+ * (never following a link someone left there), then rename(). */
+static int write_replace(int dir_fd, const char *name, int src, off_t size) {
+        char tmp[256], buf[64 * 1024];
         int fd, r = 0;
 
         if (snprintf(tmp, sizeof tmp, "%s.tmp", name) >= (int) sizeof tmp)
@@ -234,12 +239,21 @@ static int write_replace(int dir_fd, const char *name, const char *text, size_t 
                 return -errno;
         if (fchmod(fd, 0644) < 0) /* whatever the umask: node_exporter runs as another user */
                 r = -errno;
-        for (size_t done = 0; r == 0 && done < size; done += k) {
-                k = write(fd, text + done, size - done);
-                if (k < 0 && errno == EINTR)
-                        k = 0;
-                else if (k < 0)
-                        r = -errno;
+        for (off_t off = 0; r == 0 && off < size;) {
+                size_t want = size - off < (off_t) sizeof buf ? (size_t) (size - off) : sizeof buf;
+                ssize_t k = pread(src, buf, want, off), done = 0;
+                if (k <= 0) {
+                        r = k < 0 && errno != EINTR ? -errno : k == 0 ? -EIO : 0;
+                        continue;
+                }
+                while (r == 0 && done < k) {
+                        ssize_t w = write(fd, buf + done, k - done);
+                        if (w < 0 && errno != EINTR)
+                                r = -errno;
+                        else if (w > 0)
+                                done += w;
+                }
+                off += k;
         }
         if (close(fd) < 0 && r == 0)
                 r = -errno;
@@ -250,15 +264,46 @@ static int write_replace(int dir_fd, const char *name, const char *text, size_t 
         return r;
 }
 
-static int write_to_dir(const char *dir, const char *name, const char *text, size_t size, bool optional) {
+static int write_to_dir(const char *dir, const char *name, int src, off_t size, bool optional) {
         int fd, r;
 
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return optional && errno == ENOENT ? 0 : -errno;
-        r = write_replace(fd, name, text, size);
+        r = write_replace(fd, name, src, size);
         (void) close(fd);
         return r;
+}
+
+/* The text, in a memory file rather than the heap: 10,000 jails make megabytes of it, which
+ * a heap would keep after. Returns its fd and size. */
+static int metrics_text(Manager *m, off_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        FILE *f;
+        off_t size;
+        int copy, r;
+
+        fd = memfd_create("virtualing-metrics", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (copy < 0)
+                return -errno;
+        f = fdopen(copy, "w");
+        if (!f) {
+                (void) close(copy);
+                return -ENOMEM;
+        }
+        r = metrics_render(m, f);
+        if (fclose(f) != 0 && r == 0)
+                r = -errno;
+        if (r < 0)
+                return r;
+        size = lseek(fd, 0, SEEK_END);
+        if (size < 0)
+                return -errno;
+        *ret_size = size;
+        return TAKE_FD(fd);
 }
 
 /* Said once, not at every change: the next change tries again. */
@@ -308,25 +353,25 @@ static void metrics_schedule_refresh(Manager *m) {
 }
 
 int metrics_write(Manager *m) {
-        _cleanup_free_ char *text = NULL;
-        size_t size;
+        _cleanup_close_ int fd = -EBADF;
+        off_t size = 0;
         int r, k;
 
         m->metrics_dirty = false;
         metrics_schedule_refresh(m);
-        r = metrics_render(m, &text, &size);
-        if (r < 0) {
-                metrics_failed(&m->metrics_failing, r, m->runtime_dir, "metrics.prom");
-                return r;
+        fd = metrics_text(m, &size);
+        if (fd < 0) {
+                metrics_failed(&m->metrics_failing, fd, m->runtime_dir, "metrics.prom");
+                return fd;
         }
-        r = write_to_dir(m->runtime_dir, "metrics.prom", text, size, false);
+        r = write_to_dir(m->runtime_dir, "metrics.prom", fd, size, false);
         if (r < 0)
                 metrics_failed(&m->metrics_failing, r, m->runtime_dir, "metrics.prom");
         else
                 metrics_written(&m->metrics_failing, m->runtime_dir, "metrics.prom");
         if (m->textfile_dir) {
                 /* a directory not there: no node_exporter here (yet); nothing to say */
-                k = write_to_dir(m->textfile_dir, TEXTFILE_NAME, text, size, true);
+                k = write_to_dir(m->textfile_dir, TEXTFILE_NAME, fd, size, true);
                 if (k < 0)
                         metrics_failed(&m->textfile_failing, k, m->textfile_dir, TEXTFILE_NAME);
                 else

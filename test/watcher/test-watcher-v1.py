@@ -487,8 +487,8 @@ class Test:
         ok = vtest.wait_until(lambda: j.disable == 0, 3)
         T.ok(ok and j.writes[-1:] == [0],
              'at MemoryGrowLimit: oom_kill_disable cleared, the kernel\'s OOM killer acts again', j.writes)
-        T.ok('OOM killer acts on it again' in w.log() or 'cannot grow' in w.log(), 'and the journal says so',
-             w.log()[-1500:])
+        T.ok(vtest.wait_until(lambda: 'OOM killer acts on it again' in w.log() or 'cannot grow' in w.log(), 3),
+             'and the journal says so', w.log()[-1500:])
 
         # the watcher stopping does not leave a jail paused without anyone to grow it
         j2 = self.jail('virtualing@elastic2.service', usage=10 * M, limit=64 * M)
