@@ -8,29 +8,28 @@
 #include "ctl.h"
 #include "log.h"
 #include "strv.h"
+#include "table.h"
 
 int verb_set_memory(int argc, char *argv[]) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        char buf[FORMAT_BYTES_MAX];
         const char *name, *path;
         uint64_t bytes;
-        int r, k;
+        int r;
 
-        k = parse_verb_options(argc, argv, NULL, NULL);
-        if (k < 0)
-                return -k;
-        if (argc - k != 2) {
+        if (argc != 3) {
                 log_error("set-memory: expected a jail name and a size.");
                 return EXIT_USAGE;
         }
-        name = argv[k];
+        name = argv[1];
         if (!jail_name_is_valid(name))
                 return complain_locate(name, -EINVAL);
-        r = parse_size(argv[k + 1], SIZE_ALLOW_INFINITY, &bytes);
+        r = parse_size(argv[2], SIZE_ALLOW_INFINITY, &bytes);
         if (r < 0 || bytes == 0) {
                 log_error("'%s' is not a valid size: expected bytes above 0 with an optional K, M, G or T "
-                          "(base 1024), or infinity.", argv[k + 1]);
+                          "(base 1024), or infinity.", argv[2]);
                 return EXIT_USAGE;
         }
 
@@ -82,5 +81,6 @@ int verb_set_memory(int argc, char *argv[]) {
                                   bus_error_text(&error, r));
                 return EXIT_FAILED;
         }
+        log_info("MemoryMax of jail %s set to %s.", name, format_bytes(buf, sizeof(buf), bytes));
         return EXIT_OK;
 }

@@ -232,9 +232,11 @@ class World(vtest.World):
 
     def env(self, **over):
         e = dict(os.environ)
-        e.pop('NO_COLOR', None)
+        for k in ('NO_COLOR', 'SYSTEMD_PAGER', 'PAGER', 'LESS', 'VIRTUALING_PKTTYAGENT'):
+            e.pop(k, None)
+        # on the pty no pager unless a test asks for one ('cat' is none)
         e.update(DBUS_SYSTEM_BUS_ADDRESS=self.address, VIRTUALING_CONFIG_PATH=f'{self.etc}:{self.lib}',
-                 LC_ALL='C.UTF-8', TZ='UTC', TERM='xterm-256color')
+                 LC_ALL='C.UTF-8', TZ='UTC', TERM='xterm-256color', VIRTUALING_PAGER='cat')
         e.update(over)
         return {k: v for k, v in e.items() if v is not None}
 
@@ -284,15 +286,16 @@ class World(vtest.World):
                            text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         return p.returncode, p.stdout, p.stderr
 
-    def vctl_pty(self, *args, timeout=15, cols=120, **env):
-        """Runs virtualing on a terminal (a pty) as a person would: (status, output as seen)."""
+    def vctl_pty(self, *args, timeout=15, cols=120, user=None, **env):
+        """Runs virtualing on a terminal (a pty: stdin, stdout and stderr) as a person would:
+        (status, output as seen). Killed after timeout (for monitor)."""
         import fcntl
         import struct
         import termios
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 40, cols, 0, 0))
-        p = subprocess.Popen(self.priv() + [self.ctl] + list(args), env=self.env(**env), stdin=slave, stdout=slave,
-                             stderr=slave, start_new_session=True)
+        p = subprocess.Popen(self.priv(user) + [self.ctl] + list(args), env=self.env(**env), stdin=slave,
+                             stdout=slave, stderr=slave, start_new_session=True)
         self.procs.append(p)
         os.close(slave)
         out = b''
@@ -628,7 +631,8 @@ class Test:
 
         # set-memory as root: through the watcher and systemd
         rc, out, err = w.vctl('set-memory', 'web', '128M')
-        T.ok(rc == 0 and err == '', 'set-memory web 128M as root exits 0', (rc, out, err))
+        T.ok(rc == 0 and out == '' and err == 'MemoryMax of jail web set to 128.0M.\n',
+             'set-memory web 128M as root exits 0, says "MemoryMax of jail web set to 128.0M." on stderr', (rc, out, err))
         sets = [c for c in w.calls() if c['call'] == 'SetUnitProperties']
         T.ok(sets and sets[-1]['unit'] == 'virtualing@web.service' and sets[-1]['runtime'] is True and
              sets[-1]['props'] == [['MemoryMax', 'UInt64', 128 * M]],
@@ -640,10 +644,12 @@ class Test:
         web_row = next((d for d in json.loads(out or '[]') if d['name'] == 'web'), {})
         T.ok(web_row.get('memory_max') == 128 * M, 'list shows the new limit', web_row)
 
-        rc, out, err = w.vctl('set-memory', 'web', 'infinity')
+        rc, out, err = w.vctl('set-memory', 'web', 'infinity', '-q')
         T.ok(rc == 0 and web.read('memory.max') == 'max', 'set-memory web infinity removes the limit', (rc, err))
-        rc, _, err = w.vctl('set-memory', 'web', '64M')
-        T.ok(rc == 0 and web.read('memory.max') == str(64 * M), 'set-memory web 64M', (rc, err))
+        T.ok(out == '' and err == '', 'set-memory -q: nothing printed', (out, err))
+        rc, _, err = w.vctl('--quiet', 'set-memory', 'web', '64M')
+        T.ok(rc == 0 and web.read('memory.max') == str(64 * M) and err == '',
+             'set-memory web 64M, --quiet before the command: nothing printed', (rc, err))
 
         # --json lines of the jail's monitor
         wait_until(lambda: len([ln for ln in js.lines()[j0:] if 'MemoryLimitChanged' in ln]) >= 3, 5)
@@ -729,8 +735,183 @@ class Test:
              'virtualing --help names every command', out)
         rc, _, err = w.vctl('list', '--bogus')
         T.ok(rc == 2 and '--bogus' in err, 'an unknown option exits 2', err)
-        rc, _, err = w.vctl('monitor', '--no-legend')
-        T.ok(rc == 2, 'an option of another command exits 2', err)
+        rc, _, err = w.vctl('status', 'web', '--no-legend')
+        T.ok(rc == 2 and "status: unknown option '--no-legend'" in err, 'an option of another command exits 2', err)
+        rc, _, err = w.vctl('--no-legend', 'status', 'web')
+        T.ok(rc == 2 and "status: unknown option '--no-legend'" in err,
+             'an option of another command before it exits 2 too', err)
+        for verb, opts in (('list', ['[--json[=MODE]]', '[--no-legend]', '[--no-pager]']),
+                           ('status', ['NAME', '[--json[=MODE]]', '[--no-pager]']),
+                           ('set-memory', ['NAME', 'SIZE', '[--no-pager]', '[-q]', '[--no-ask-password]'])):
+            rc, out, _ = w.vctl(verb, '-h')
+            T.ok(rc == 0 and out.splitlines()[0].split()[3:] == opts,
+                 f'{verb} -h: the usage names its options: {" ".join(opts)}', out)
+
+    # -- --json=MODE, --no-legend, the pager, --quiet: systemd's conventions --
+
+    def json_modes(self):
+        w = self.w
+        for args in (('list',), ('status', 'web'), ('properties', 'web')):
+            name = ' '.join(args)
+            rc, short, err = w.vctl(*args, '--json=short')
+            try:
+                doc = json.loads(short)
+            except ValueError:
+                doc = None
+            T.ok(rc == 0 and doc is not None and short.endswith('\n') and short.count('\n') == 1,
+                 f'{name} --json=short: exactly one line, of JSON', short + err)
+            rc, pretty, err = w.vctl(*args, '--json=pretty')
+            try:
+                same = json.loads(pretty) == doc
+            except ValueError:
+                same = False
+            T.ok(rc == 0 and same and pretty.count('\n') > 3 and re.search(r'\n\t+"', pretty) and '" : ' in pretty,
+                 f'{name} --json=pretty: several indented lines, the same document', short + pretty + err)
+            rc, plain, _ = w.vctl(*args, '--json')
+            T.ok(rc == 0 and plain == short, f'{name} --json on a pipe: short', plain)
+            rc, out = w.vctl_pty(*args, '--json')
+            try:
+                same = json.loads(out) == doc
+            except ValueError:
+                same = False
+            T.ok(rc == 0 and same and out.count('\n') > 3, f'{name} --json on a terminal: pretty', out)
+            rc, off, _ = w.vctl(*args, '--json=off')
+            _, text, _ = w.vctl(*args)
+            T.ok(rc == 0 and off == text and off[:1] not in ('{', '['), f'{name} --json=off: the text output', off)
+            rc, out, err = w.vctl(*args, '--json=bogus')
+            T.ok(rc == 2 and out == '' and
+                 f"{args[0]}: invalid --json= mode 'bogus'; expected short, pretty or off." in err,
+                 f'{name} --json=bogus: exit 2, names the option and the modes', (rc, out, err))
+        rc, out, err = w.vctl('--json=short', 'list')
+        T.ok(rc == 0 and out == w.vctl('list', '--json=short')[1], '--json=short before the command', out + err)
+        rc, out, err = w.vctl('monitor', 'web', '--json=bogus')
+        T.ok(rc == 2 and "monitor: invalid --json= mode 'bogus'" in err, 'monitor --json=bogus: exit 2', (rc, err))
+        rc, out, err = w.vctl('--json=', 'list')
+        T.ok(rc == 2 and "Invalid --json= mode ''" in err, '--json= (empty) before the command: exit 2', (rc, err))
+
+    def monitor_json_modes(self):
+        w, web = self.w, self.web
+        short = Monitor(w, 'short', 'web', '--json=short')
+        pretty = Monitor(w, 'pretty', '--json=pretty', 'web')
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (short.wait_for('"high"', 0.3) and
+                                                   pretty.wait_for('"event" : "high"', 0.01)):
+            web.bump(high=1)
+        web.bump(oom=1)
+        got = short.wait_for('"oom"', 5) and pretty.wait_for('"event" : "oom"', 5)
+
+        def stream(path):
+            objs, text = [], open(path).read()
+            dec, i = json.JSONDecoder(), 0
+            while i < len(text):
+                if text[i].isspace():
+                    i += 1
+                    continue
+                o, i = dec.raw_decode(text, i)
+                objs.append(o)
+            return objs, text
+        try:
+            s_objs = [json.loads(ln) for ln in short.lines()]
+            p_objs, p_text = stream(pretty.out)
+        except ValueError as e:
+            T.ok(False, 'monitor --json=short and --json=pretty print JSON', e)
+            return
+        T.ok(got and s_objs and all(o.get('jail') == 'web' for o in s_objs),
+             'monitor --json=short: one JSON object a line', short.lines())
+        T.ok(p_objs and p_text.count('\n') >= 5 * len(p_objs) and p_text.startswith('{\n\t"time" : '),
+             'monitor --json=pretty: each event an indented object over several lines', p_text[-600:])
+
+        def last_oom(objs):
+            o = [dict(x) for x in objs if x.get('event') == 'oom']
+            for x in o:
+                x.pop('time', None)
+                x.pop('timestamp', None)
+            return o[-1:]
+        T.ok(last_oom(s_objs) and last_oom(s_objs) == last_oom(p_objs),
+             'monitor: the same event in both modes (time aside)', (last_oom(s_objs), last_oom(p_objs)))
+        for m in (short, pretty):
+            m.proc.send_signal(signal.SIGINT)
+            try:
+                rc = m.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                rc = None
+            T.ok(rc == 0, 'monitor --json=MODE ends with status 0 on SIGINT', rc)
+
+    def legend(self):
+        w = self.w
+        rc, out, _ = w.vctl('list', '--no-legend')
+        _, full, _ = w.vctl('list')
+        T.ok(rc == 0 and [ln.split() for ln in out.splitlines()] == [ln.split() for ln in full.splitlines()[1:4]] and
+             full.splitlines()[4:] == ['', '3 jails listed.'],
+             'list --no-legend: the rows of list, no header, no empty line, no footer', out + '---\n' + full)
+        rc, out = w.vctl_pty('monitor', timeout=1.5)
+        T.ok('Monitoring every jail; press Ctrl-C to stop.' in out, 'monitor on a terminal: its legend line', out)
+        rc, out = w.vctl_pty('monitor', '--no-legend', timeout=1.5)
+        T.ok('Monitoring' not in out and 'unknown option' not in out, 'monitor --no-legend: without it', out)
+
+    def pager(self):
+        w = self.w
+        mark = 'sed s/^/P:/'
+        w.write(w.tmp + '/pager-env', '#!/bin/sh\necho "LESS=${LESS-unset}"\ncat >/dev/null\n', 0o755)
+        # the printing commands, each with its own output (stdout) or problems (stderr, the terminal too)
+        cases = (('list',), ('status', 'web'), ('cat', 'web'), ('properties', 'web'), ('verify', 'bad'),
+                 ('list', '--json=pretty'))
+        for args in cases:
+            name = ' '.join(args)
+            rc, out = w.vctl_pty(*args, VIRTUALING_PAGER=mark)
+            lines = out.splitlines()
+            T.ok(lines and all(ln.startswith('P:') for ln in lines),
+                 f'{name} on a terminal: every line through $VIRTUALING_PAGER ({mark})', out)
+            rc2, out2 = w.vctl_pty(*args, '--no-pager', VIRTUALING_PAGER=mark)
+            T.ok(rc2 == rc and out2 and 'P:' not in out2 and [ln[2:] for ln in lines] == out2.splitlines(),
+                 f'{name} --no-pager on a terminal: the same lines, straight to it', out2)
+            rc3, out3, err3 = w.vctl(*args, VIRTUALING_PAGER=mark)
+            T.ok(rc3 == rc and 'P:' not in out3 + err3, f'{name} on a pipe: no pager', out3 + err3)
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER=mark)
+        T.ok(out.startswith('P:' + UNDERLINE + 'JAIL') and f'{GREEN}active{NORMAL}' in out,
+             'list through the pager: still coloured (decided for the terminal)', repr(out[:200]))
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER=None, SYSTEMD_PAGER='sed s/^/S:/', PAGER='sed s/^/Q:/')
+        T.ok(out.startswith('S:'), 'without $VIRTUALING_PAGER: $SYSTEMD_PAGER', out[:100])
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER=None, PAGER='sed s/^/Q:/')
+        T.ok(out.startswith('Q:'), 'without either: $PAGER', out[:100])
+        for value in ('', 'cat', ' '):
+            rc, out = w.vctl_pty('list', VIRTUALING_PAGER=value, PAGER='sed s/^/Q:/')
+            T.ok(rc == 0 and out.startswith(UNDERLINE + 'JAIL'), f'$VIRTUALING_PAGER={value!r}: no pager', out[:100])
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER=w.tmp + '/pager-env')
+        T.ok(out.strip() == 'LESS=FRXMK', 'the pager gets LESS=FRXMK when $LESS is not set', out)
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER=w.tmp + '/pager-env', LESS='-S')
+        T.ok(out.strip() == 'LESS=-S', 'a $LESS of the user is kept', out)
+        # no pager to be found: printed straight to the terminal
+        os.makedirs(w.tmp + '/bin', exist_ok=True)
+        if not os.path.exists(w.tmp + '/bin/setpriv'):
+            os.symlink(shutil.which('setpriv'), w.tmp + '/bin/setpriv')
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER='/nonexistent/pager -x', PATH=w.tmp + '/bin')
+        T.ok(rc == 0 and out.startswith(UNDERLINE + 'JAIL') and out.rstrip().endswith('3 jails listed.'),
+             'no pager can be started (neither $VIRTUALING_PAGER nor less nor more): printed directly', out)
+        # monitor and set-memory never page (one follows events, the other may ask for a password)
+        rc, out = w.vctl_pty('monitor', timeout=1.5, VIRTUALING_PAGER=mark)
+        T.ok('Monitoring every jail' in out and 'P:' not in out, 'monitor on a terminal: no pager', out)
+        rc, out = w.vctl_pty('monitor', '--no-pager', timeout=1.5, VIRTUALING_PAGER=mark)
+        T.ok('Monitoring every jail' in out and 'unknown option' not in out, 'monitor --no-pager is taken', out)
+        rc, out = w.vctl_pty('set-memory', 'web', '64M', VIRTUALING_PAGER=mark)
+        T.ok(rc == 0 and out == 'MemoryMax of jail web set to 64.0M.\n', 'set-memory on a terminal: no pager', out)
+        rc, out, err = w.vctl('set-memory', '--no-pager', 'web', '64M')
+        T.ok(rc == 0 and err.startswith('MemoryMax of jail web'), 'set-memory --no-pager is taken', (rc, err))
+
+    def quiet(self):
+        w = self.w
+        rc, out, err = w.vctl('verify', '-q', 'bad')
+        T.ok(rc == 1 and out == '' and err == '', 'verify -q of an invalid jail: exit 1, nothing printed', (out, err))
+        rc, out, err = w.vctl('verify', 'bad')
+        T.ok(rc == 1 and 'CPUQuota=30000' in err, 'verify without -q: the problem', err)
+        rc, out, err = w.vctl('verify', '--quiet')
+        T.ok(rc == 1 and out == '' and err == '', 'verify --quiet of every jail: exit 1 (bad), nothing printed', err)
+        rc, out, err = w.vctl('-q', 'verify', 'web', 'db')
+        T.ok(rc == 0 and out == '' and err == '', '-q verify of valid jails: exit 0', err)
+        rc, out, err = w.vctl('verify', '-q', 'nosuch')
+        T.ok(rc == 4 and 'No jail nosuch found' in err, 'verify -q of an unknown jail: exit 4, still says so', err)
+        rc, out, err = w.vctl('list', '-q')
+        T.ok(rc == 2 and "list: unknown option '-q'" in err, 'list takes no -q: exit 2', err)
 
     def completion(self):
         w = self.w
@@ -745,15 +926,36 @@ class Test:
             return sorted(x for x in p.stdout.splitlines() if x)
 
         got = complete('virtualing ')
-        T.ok(got == sorted(['list', 'status', 'cat', 'verify', 'properties', 'monitor', 'set-memory', 'run', '--help',
-                            '--version']),
+        T.ok(got == sorted(['list', 'status', 'cat', 'verify', 'properties', 'monitor', 'set-memory', 'run']),
              'completion: the commands', got)
+        got = complete('virtualing --')
+        T.ok(got == sorted(['--help', '--version', '--no-ask-password', '--no-pager', '--json', '--json=',
+                            '--no-legend', '--quiet']), 'completion: the options before a command', got)
         got = complete('virtualing status ')
         T.ok(got == ['bad', 'db', 'web'], 'completion: jail names for status, the masked one left out', got)
         got = complete('virtualing set-memory w')
         T.ok(got == ['web'], 'completion: a jail name for set-memory', got)
-        got = complete('virtualing list --')
-        T.ok(got == ['--help', '--json', '--no-legend'], 'completion: the options of list', got)
+        got = complete('virtualing --no-pager status --json = pretty w')
+        T.ok(got == ['web'], 'completion: options (--json = MODE split at "=") do not count as arguments', got)
+        want = {'list': ['--help', '--json', '--json=', '--no-legend', '--no-pager'],
+                'status': ['--help', '--json', '--json=', '--no-pager'],
+                'cat': ['--help', '--no-pager'],
+                'verify': ['--help', '--no-pager', '--quiet'],
+                'properties': ['--help', '--json', '--json=', '--no-pager'],
+                'monitor': ['--help', '--json', '--json=', '--no-legend', '--no-pager'],
+                'set-memory': ['--help', '--no-ask-password', '--no-pager', '--quiet'],
+                'run': ['--help', '--no-pager', '--quiet']}
+        for verb, opts in want.items():
+            got = complete(f'virtualing {verb} --')
+            T.ok(got == opts, f'completion: the options of {verb}', got)
+        got = complete('virtualing set-memory web 1G --no')
+        T.ok(got == ['--no-ask-password', '--no-pager'], 'completion: options after set-memory\'s arguments', got)
+        got = complete('virtualing list --json=')
+        T.ok(got == ['--json=off', '--json=pretty', '--json=short'], 'completion: the modes of --json= (one word)', got)
+        got = complete('virtualing list --json = p')
+        T.ok(got == ['pretty'], 'completion: the modes of --json= ("=" a word of its own)', got)
+        got = complete('virtualing list --json =')
+        T.ok(got == ['off', 'pretty', 'short'], 'completion: every mode right after "--json="', got)
 
     def without_watcher(self):
         w = self.w
@@ -825,7 +1027,10 @@ def main():
                 ('status on a terminal', test.status_terminal),
                 ('monitor and set-memory', test.monitor_and_set_memory),
                 ('an ad hoc jail', test.adhoc), ('set-memory errors', test.set_memory_errors),
-                ('--help', test.help_and_usage), ('bash completion', test.completion),
+                ('--help', test.help_and_usage), ('--json=MODE', test.json_modes),
+                ('monitor --json=MODE', test.monitor_json_modes), ('--no-legend', test.legend),
+                ('the pager', test.pager), ('--quiet', test.quiet),
+                ('bash completion', test.completion),
                 ('without the watcher', test.without_watcher)]
     return vtest.run_sections(T, t_start, test.setup, 'setup: private bus, fake systemd, watcher, jails', sections,
                               finish)
