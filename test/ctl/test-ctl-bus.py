@@ -207,6 +207,165 @@ GLib.MainLoop().run()
 '''
 
 
+# A bus open to everyone, with a fake watcher that records the flags of the calls it gets
+# (Gio shows ALLOW_INTERACTIVE_AUTHORIZATION; python3-dbus does not): set-memory's side of
+# polkit, without polkit.
+OPEN_BUS_CONF = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=@SOCKET@</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_type="method_call"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+'''
+
+# GetJail("web") and SetMemoryMax on /org/virtualing1/jail/web; mode.txt (re-read on each
+# call) says how SetMemoryMax answers: "ok", "denied" (AccessDenied) or "interactive"
+# (InteractiveAuthorizationRequired). Each call is logged with its interactive flag and
+# whether a (fake) polkit agent was running then.
+FAKE_WATCHER = r'''
+import sys, json, os
+from gi.repository import Gio, GLib
+address, mode_path, log_path, agent_dir = sys.argv[1:5]
+conn = Gio.DBusConnection.new_for_address_sync(
+    address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+    None, None)
+node = Gio.DBusNodeInfo.new_for_xml("""<node>
+  <interface name="org.virtualing1.Manager">
+    <method name="GetJail"><arg type="s" direction="in"/><arg type="o" direction="out"/></method>
+  </interface>
+  <interface name="org.virtualing1.Jail">
+    <method name="SetMemoryMax"><arg type="t" direction="in"/></method>
+  </interface>
+</node>""")
+
+def agents():
+    running = []
+    for f in sorted(os.listdir(agent_dir)):
+        if f.startswith("started-") and f[len("started-"):].isdigit():
+            pid = int(f[len("started-"):])
+            if os.path.exists("/proc/%d" % pid) and not os.path.exists(os.path.join(agent_dir, "ended-%d" % pid)):
+                running.append(pid)
+    return running
+
+def on_call(conn, sender, path, iface, method, params, inv):
+    flags = inv.get_message().get_flags()
+    with open(log_path, "a") as f:
+        f.write(json.dumps({"call": method, "args": list(params.unpack()), "agents": agents(),
+                            "interactive": bool(flags & Gio.DBusMessageFlags.ALLOW_INTERACTIVE_AUTHORIZATION)}) + "\n")
+    if method == "GetJail":
+        inv.return_value(GLib.Variant("(o)", ("/org/virtualing1/jail/web",)))
+        return
+    with open(mode_path) as f:
+        mode = f.read().strip()
+    if mode == "denied":
+        inv.return_dbus_error("org.freedesktop.DBus.Error.AccessDenied", "Not authorized by polkit (fake).")
+    elif mode == "interactive":
+        inv.return_dbus_error("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
+                              "Interactive authentication required.")
+    else:
+        inv.return_value(None)
+
+conn.register_object("/org/virtualing1", node.interfaces[0], on_call, None, None)
+conn.register_object("/org/virtualing1/jail/web", node.interfaces[1], on_call, None, None)
+r = conn.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
+                   GLib.Variant("(su)", ("org.virtualing1", 4)), None, Gio.DBusCallFlags.NONE, -1, None)
+if r.unpack()[0] != 1:
+    sys.exit("could not own org.virtualing1")
+print("READY", flush=True)
+GLib.MainLoop().run()
+'''
+
+# pkttyagent as the test sees it: records its arguments and whether the descriptor it was
+# told of is open, says it is ready on it, and waits for SIGTERM (recorded too).
+FAKE_AGENT = '''#!/usr/bin/python3
+import json, os, signal, sys
+d = "@DIR@"
+pid = os.getpid()
+def on_term(sig, frame):
+    open(os.path.join(d, "ended-%d" % pid), "w").close()
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+fd = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdigit() else -1
+rec = {"args": sys.argv[1:], "fd_open": fd >= 3 and os.path.exists("/proc/self/fd/%d" % fd),
+       "uid": os.getuid(), "stdin_tty": os.isatty(0),
+       "open_fds": sorted(int(x) for x in os.listdir("/proc/self/fd") if os.path.exists("/proc/self/fd/" + x))}
+with open(os.path.join(d, "started-%d.json" % pid), "w") as f:
+    json.dump(rec, f)
+open(os.path.join(d, "started-%d" % pid), "w").close()
+if fd >= 3:
+    os.write(fd, b"x")
+    os.close(fd)
+while True:
+    signal.pause()
+'''
+
+
+class PolkitWorld(vtest.World):
+    """A second private bus, open to all, with the fake watcher; the agent's directory."""
+
+    def __init__(self, parent):
+        tmp = tempfile.mkdtemp(prefix='virtualing-ctl-polkit.')
+        super().__init__(tmp, tmp + '/calls.jsonl')
+        os.chmod(tmp, 0o755)
+        os.makedirs(self.busdir, mode=0o755)
+        self.agent_dir = tmp + '/agent'
+        os.makedirs(self.agent_dir)
+        os.chmod(self.agent_dir, 0o777)  # the agent of nobody writes here
+        self.agent = tmp + '/pkttyagent'
+        self.write(self.agent, FAKE_AGENT.replace('@DIR@', self.agent_dir), 0o755)
+        self.mode_file = tmp + '/mode.txt'
+        self.set_mode('ok')
+        open(self.calls_file, 'w').close()
+        self.parent = parent
+
+    def set_mode(self, mode):
+        self.write(self.mode_file, mode + '\n')
+
+    def start(self):
+        self.start_dbus(OPEN_BUS_CONF)
+        p = self.spawn(self.priv() + [sys.executable, '-c', FAKE_WATCHER, self.address, self.mode_file,
+                                      self.calls_file, self.agent_dir],
+                       stdout=subprocess.PIPE, stderr=open(self.tmp + '/watcher.err', 'w'))
+        r, _, _ = select.select([p.stdout], [], [], 10)
+        if not r or p.stdout.readline().strip() != b'READY':
+            raise RuntimeError('the fake watcher did not start: ' + open(self.tmp + '/watcher.err').read())
+
+    def env(self, **over):
+        e = dict(DBUS_SYSTEM_BUS_ADDRESS=self.address, VIRTUALING_PKTTYAGENT=self.agent)
+        e.update(over)
+        return e
+
+    def agents(self):
+        """The agents started so far: their records, with 'ended' set when they got SIGTERM."""
+        out = []
+        for f in sorted(os.listdir(self.agent_dir)):
+            if f.startswith('started-') and f.endswith('.json'):
+                pid = int(f[len('started-'):-len('.json')])
+                with open(os.path.join(self.agent_dir, f)) as fh:
+                    rec = json.load(fh)
+                rec.update(pid=pid, ended=os.path.exists(os.path.join(self.agent_dir, f'ended-{pid}')),
+                           alive=os.path.exists(f'/proc/{pid}'))
+                out.append(rec)
+        return out
+
+    def clear(self):
+        open(self.calls_file, 'w').close()
+        for f in os.listdir(self.agent_dir):
+            os.unlink(os.path.join(self.agent_dir, f))
+
+    def set_memory_call(self):
+        calls = [c for c in self.calls() if c['call'] == 'SetMemoryMax']
+        return calls[-1] if calls else {}
+
+
 class World(vtest.World):
     def __init__(self, ctl, watcher, srcdir):
         import dbus
@@ -361,6 +520,7 @@ def strip_ansi(s):
 class Test:
     def __init__(self, w):
         self.w = w
+        self.pk = None
 
     def setup(self):
         w = self.w
@@ -623,8 +783,11 @@ class Test:
         # set-memory as nobody: refused, nothing changes
         n_calls = len([c for c in w.calls() if c['call'] == 'SetUnitProperties'])
         rc, out, err = w.vctl('set-memory', 'web', '128M', user=NOBODY)
-        T.ok(rc == 1 and err.strip() == 'Access denied: only root may change memory limits.',
-             'set-memory as nobody: exit 1, "Access denied: only root may change memory limits."', (rc, out, err))
+        # refused by the bus policy, the watcher or polkit: access denied, or (no terminal to ask
+        # on) interactive authentication required
+        T.ok(rc == 1 and out == '' and re.match(r'^(Access denied: .|Interactive authentication required\.$)', err) and
+             'org.virtualing1.manage' in err and 'The limit of jail web was not changed.' in err,
+             'set-memory as nobody: exit 1, refused, names the polkit action, says nothing changed', (rc, out, err))
         T.ok(web.read('memory.max') == str(64 * M) and
              len([c for c in w.calls() if c['call'] == 'SetUnitProperties']) == n_calls,
              'set-memory as nobody: memory.max unchanged, systemd not asked')
@@ -913,6 +1076,81 @@ class Test:
         rc, out, err = w.vctl('list', '-q')
         T.ok(rc == 2 and "list: unknown option '-q'" in err, 'list takes no -q: exit 2', err)
 
+    # -- set-memory and polkit: the client's side --
+
+    def polkit_client(self):
+        w = self.w
+        pk = self.pk = PolkitWorld(w)
+        pk.start()
+
+        def call(*args, pty=False, user=None, mode='ok', **env):
+            pk.clear()
+            pk.set_mode(mode)
+            if pty:
+                rc, out = w.vctl_pty(*args, user=user, **pk.env(**env))
+                err = out
+            else:
+                rc, out, err = w.vctl(*args, user=user, **pk.env(**env))
+            return rc, out, err, pk.set_memory_call(), pk.agents()
+
+        rc, out, err, c, agents = call('set-memory', 'web', '128M')
+        T.ok(rc == 0 and c.get('args') == [128 * M] and c.get('interactive') is False and agents == [],
+             'set-memory on a pipe: SetMemoryMax without ALLOW_INTERACTIVE_AUTHORIZATION, no agent', (rc, err, c))
+        gj = [x for x in pk.calls() if x['call'] == 'GetJail']
+        T.ok(gj and not any(x['interactive'] for x in gj), 'GetJail is never interactive', gj)
+        rc, out, err, c, agents = call('set-memory', 'web', '128M', pty=True)
+        T.ok(rc == 0 and c.get('interactive') is True, 'set-memory on a terminal: ALLOW_INTERACTIVE_AUTHORIZATION set',
+             (rc, err, c))
+        T.ok(agents == [], 'as root on a terminal: no polkit agent (root needs none)', agents)
+        for args, desc in ((('set-memory', 'web', '128M', '--no-ask-password'), 'set-memory … --no-ask-password'),
+                           (('--no-ask-password', 'set-memory', 'web', '128M'), '--no-ask-password set-memory …')):
+            rc, out, err, c, agents = call(*args, pty=True)
+            T.ok(rc == 0 and c.get('interactive') is False and agents == [],
+                 f'{desc} on a terminal: not interactive, no agent', (rc, err, c, agents))
+
+        # as nobody on a terminal: the agent runs while the call is made, and is gone after
+        rc, out, err, c, agents = call('set-memory', 'web', '1G', pty=True, user=NOBODY)
+        a = agents[0] if agents else {}
+        T.ok(rc == 0 and c.get('interactive') is True and len(agents) == 1,
+             'set-memory as nobody on a terminal: interactive, one agent started', (rc, err, c, agents))
+        T.ok(a.get('args', [''])[0] == '--notify-fd' and a.get('args', [])[2:] == ['--fallback'] and
+             a.get('fd_open') is True and a.get('uid') == NOBODY and a.get('stdin_tty') is True,
+             'the agent: pkttyagent --notify-fd N --fallback, N open in it, on the terminal, as the user', a)
+        T.ok(a and set(a.get('open_fds', [])) == {0, 1, 2, int(a['args'][1])},
+             'the agent inherits stdio and the notify descriptor only', a.get('open_fds'))
+        T.ok(a and c.get('agents') == [a['pid']], 'the agent was running when SetMemoryMax came', c)
+        T.ok(a.get('ended') is True and a.get('alive') is False, 'then it was ended (SIGTERM) and reaped', a)
+        rc, out, err, c, agents = call('set-memory', 'web', '1G', user=NOBODY)
+        T.ok(rc == 0 and c.get('interactive') is False and agents == [],
+             'set-memory as nobody on a pipe: not interactive, no agent', (rc, err, c, agents))
+        rc, out, err, c, agents = call('set-memory', 'web', '1G', '--no-ask-password', pty=True, user=NOBODY)
+        T.ok(rc == 0 and c.get('interactive') is False and agents == [],
+             'set-memory --no-ask-password as nobody on a terminal: not interactive, no agent', (rc, err, c, agents))
+        rc, out, err, c, agents = call('set-memory', 'web', '1G', pty=True, user=NOBODY,
+                                       VIRTUALING_PKTTYAGENT=pk.tmp + '/no-such-agent')
+        T.ok(rc == 0 and c.get('interactive') is True and agents == [],
+             'no pkttyagent installed: still interactive (another agent may answer)', (rc, err, c))
+
+        # the refusals
+        rc, out, err, c, _ = call('set-memory', 'web', '1G', mode='denied', user=NOBODY)
+        lines = err.splitlines()
+        T.ok(rc == 1 and out == '' and lines[:1] == ['Access denied: Not authorized by polkit (fake).'],
+             'AccessDenied: exit 1, "Access denied: " and the watcher\'s message', (rc, out, err))
+        T.ok(len(lines) == 2 and 'org.virtualing1.manage' in lines[1] and 'virtualing(1)' in lines[1] and
+             lines[1].endswith('The limit of jail web was not changed.'),
+             'AccessDenied: a hint naming the polkit action and virtualing(1), and that nothing changed', err)
+        rc, out, err, c, _ = call('set-memory', 'web', '1G', mode='interactive', user=NOBODY)
+        lines = err.splitlines()
+        T.ok(rc == 1 and out == '' and lines[:1] == ['Interactive authentication required.'] and len(lines) == 2 and
+             '--no-ask-password' in lines[1] and 'terminal' in lines[1] and
+             lines[1].endswith('The limit of jail web was not changed.'),
+             'InteractiveAuthorizationRequired: exit 1, says so, how to authenticate, nothing changed', (rc, err))
+        rc, out, err, c, _ = call('set-memory', 'web', '1G', '-q', mode='denied', user=NOBODY)
+        T.ok(rc == 1 and err.startswith('Access denied: '), 'set-memory -q: a refusal is still reported', err)
+        rc, out, err, c, _ = call('set-memory', 'web', '1G', pty=True, mode='interactive')
+        T.ok(rc == 1 and 'Interactive authentication required.' in err and c.get('interactive') is True,
+             'on a terminal too: the refusal reported, exit 1', (rc, err))
+
     def completion(self):
         w = self.w
         script = os.path.join(w.srcdir, 'src', 'ctl', 'virtualing.bash-completion')
@@ -1018,6 +1256,9 @@ def main():
     def finish():
         if T.failed:
             T.diag('watcher log (tail):\n' + world.watcher_log()[-3000:])
+        if test.pk is not None:
+            test.pk.stop_procs()
+            test.pk.remove_tmp()
         world.cleanup()
 
     sections = [('list', test.list_plain), ('list --json', test.list_json),
@@ -1030,7 +1271,7 @@ def main():
                 ('--help', test.help_and_usage), ('--json=MODE', test.json_modes),
                 ('monitor --json=MODE', test.monitor_json_modes), ('--no-legend', test.legend),
                 ('the pager', test.pager), ('--quiet', test.quiet),
-                ('bash completion', test.completion),
+                ('set-memory and polkit (the client)', test.polkit_client), ('bash completion', test.completion),
                 ('without the watcher', test.without_watcher)]
     return vtest.run_sections(T, t_start, test.setup, 'setup: private bus, fake systemd, watcher, jails', sections,
                               finish)
