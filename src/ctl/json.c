@@ -120,7 +120,7 @@ void json_emit(FILE *out, const char *doc, JsonMode mode) {
         fputc('\n', out);
 }
 
-int json_output(JsonMode mode, void (*write)(FILE *f, const void *userdata), const void *userdata) {
+int json_output(JsonMode mode, void (*writer)(FILE *f, const void *userdata), const void *userdata) {
         _cleanup_free_ char *doc = NULL;
         size_t size = 0;
         FILE *f;
@@ -129,7 +129,7 @@ int json_output(JsonMode mode, void (*write)(FILE *f, const void *userdata), con
         f = open_memstream(&doc, &size);
         if (!f)
                 return -ENOMEM;
-        write(f, userdata);
+        writer(f, userdata);
         failed = ferror(f);
         if (fclose(f) != 0 || failed)
                 return -ENOMEM;
