@@ -1574,7 +1574,8 @@ print(drop(json.loads(sys.argv[1])) == drop(json.loads(sys.argv[2])))' "$o" "$p"
         check_grep "status clijail on a terminal goes through \$VIRTUALING_PAGER" "P:     Active: " "$o"
         o=$(TERM=xterm VIRTUALING_PAGER='sed s/^/P:/' script -qec 'virtualing status clijail --no-pager' /dev/null 2>&1 |
                 tr -d '\r')
-        if printf '%s\n' "$o" | grep -q 'Active: active' && ! printf '%s\n' "$o" | grep -q '^P:'; then
+        # (coloured on the terminal: "Active: ESC[…mactive")
+        if printf '%s\n' "$o" | grep -q '^ *Active: .*active (running)' && ! printf '%s\n' "$o" | grep -q '^P:'; then
                 ok "status clijail --no-pager on a terminal: no pager"
         else
                 notok "status clijail --no-pager on a terminal: no pager" "$o"
