@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Checks that the man pages document every key of key_table[] (under its
-# section's heading), every command of verbs[], every exit status of the helper,
+# section's heading), every command of verbs[] with the options it takes (in its
+# synopsis line, under OPTIONS and in the bash completion), every exit status of the helper,
 # every member of the D-Bus interfaces (units/org.virtualing1.*.xml) and every
 # variable of a hook's environment (src/watcher/hook.c). Prints TAP.
 # Usage: check-man.sh SOURCE_DIR
@@ -10,6 +11,7 @@ set -u
 src=${1:?usage: check-man.sh SOURCE_DIR}
 load_c=$src/src/shared/jail-load.c
 ctl_c=$src/src/ctl/virtualing.c
+completion=$src/src/ctl/virtualing.bash-completion
 conf_scd=$src/man/virtualing.conf.5.scd
 cmd_scd=$src/man/virtualing.1.scd
 
@@ -25,9 +27,15 @@ array_body() {
 # "Section Key" for each row { "Section", "Key", parser }.
 mapfile -t keys < <(array_body "$load_c" 'key_table[] = {' |
         sed -nE 's/^[[:space:]]*\{[[:space:]]*"([A-Za-z]+)",[[:space:]]*"([A-Za-z0-9]+)",.*/\1 \2/p')
-# Command names for each row { "name", function, "usage" }.
-mapfile -t verbs < <(array_body "$ctl_c" 'verbs[] = {' |
-        sed -nE 's/^[[:space:]]*\{[[:space:]]*"([a-z-]+)",.*/\1/p')
+# Command names for each row { "name", function, VERB_OPTIONS, "arguments" }.
+verbs_body=$(array_body "$ctl_c" 'verbs[] = {')
+mapfile -t verbs < <(sed -nE 's/^[[:space:]]*\{[[:space:]]*"([a-z-]+)",.*/\1/p' <<<"$verbs_body")
+# The options of a command, from its row's VERB_* flags: VERB_NO_PAGER is --no-pager.
+verb_options() {
+        grep -E "^[[:space:]]*\{[[:space:]]*\"$1\"," <<<"$verbs_body" | grep -oE 'VERB_[A-Z_]+' |
+                sed -E 's/^VERB_//; s/_/-/g; s/^/--/' | tr '[:upper:]' '[:lower:]'
+}
+mapfile -t all_options < <(for v in "${verbs[@]}"; do verb_options "$v"; done | sort -u)
 
 # The term lines of a definition list: a line at the left margin followed by a
 # tab-indented line. For the .5 page each is prefixed with the section
@@ -92,7 +100,7 @@ mapfile -t hook_vars < <(grep -oE '"VIRTUALING_[A-Z_]+=' "$src/src/watcher/hook.
 hook_table=$(awk '/^# HOOKS$/{on=1; next} /^# /{on=0} on' "$src/man/virtualing-watcher.8.scd" 2>/dev/null |
         grep -oE '^[[|] +\*[A-Z_]+\*' | grep -oE '[A-Z_]+')
 
-echo "1..$((4 + ${#keys[@]} + ${#verbs[@]} + ${#statuses[@]} + 1 + 2 + ${#mgr_members[@]} + ${#jail_members[@]} + ${#hook_vars[@]}))"
+echo "1..$((4 + ${#keys[@]} + 3 * ${#verbs[@]} + 1 + ${#all_options[@]} + ${#statuses[@]} + 1 + 2 + ${#mgr_members[@]} + ${#jail_members[@]} + ${#hook_vars[@]}))"
 
 [ ${#keys[@]} -ge 30 ]
 ok $? "key_table[] in ${load_c#"$src"/} yields ${#keys[@]} keys"
@@ -130,6 +138,34 @@ ok $? "man/virtualing.conf.5.scd documents no key missing from key_table[]${stal
 for verb in "${verbs[@]}"; do
         grep -qE -- "^\*$verb\*( |\$)" <<<"$(cut -f2 <<<"$cmd_terms")"
         ok $? "command '$verb' is documented in man/virtualing.1.scd"
+done
+
+# As a synopsis shows an option: *--no-pager*; --quiet as *-q*.
+man_form() { if [ "$1" = --quiet ]; then echo '*-q*'; else echo "*$1*"; fi; }
+[ ${#all_options[@]} -ge 1 ]
+ok $? "verbs[] yields ${#all_options[@]} options: ${all_options[*]}"
+for verb in "${verbs[@]}"; do
+        # the synopsis line of COMMANDS names exactly the options of verbs[]
+        line=$(cut -f2 <<<"$cmd_terms" | grep -E -- "^\*$verb\*( |\$)" | head -n 1)
+        want=$(for o in $(verb_options "$verb"); do man_form "$o"; done | sort)
+        got=$(grep -oE -- '\*--?[a-z-]+\*' <<<"$line" | sort)
+        [ "$want" = "$got" ]
+        ok $? "man/virtualing.1.scd: '$verb' is shown with its options ($(echo $want))${got:+, found $(echo $got)}"
+        # its case in the completion offers each of them
+        block=$(awk -v v="$verb" '
+                !on && $0 ~ "^[[:space:]]*" v "\\)" { on = 1 }
+                on { print }
+                on && /;;/ { exit }' "$completion")
+        missing=""
+        for o in $(verb_options "$verb"); do
+                grep -qE -- "(^|[' ])$o([' =]|\$)" <<<"$block" || missing="$missing $o"
+        done
+        [ -n "$block" ] && [ -z "$missing" ]
+        ok $? "the bash completion offers the options of '$verb'${missing:+; missing:$missing}"
+done
+for o in "${all_options[@]}"; do
+        grep -qF -- "*$o*" <<<"$(awk '/^# OPTIONS$/{on=1; next} /^# /{on=0} on' "$cmd_scd" | grep -E '^\*')"
+        ok $? "option $o is a term of OPTIONS in man/virtualing.1.scd"
 done
 
 for st in "${statuses[@]}"; do

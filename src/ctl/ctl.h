@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "jail-load.h"
+#include "json.h"
 
 /* Exit statuses, documented in virtualing(1). */
 enum {
@@ -22,11 +23,25 @@ int complain_locate(const char *name, int r);
  * status for the failure. */
 int load_jail_arg(const char *arg, Jail **ret);
 
-/* A command's options, before or after its arguments: --json where ret_json is given,
- * --no-legend where ret_no_legend is. Returns the index of the first argument that is
- * not an option (argv is permuted), or -EXIT_USAGE after saying what is wrong. */
-int parse_verb_options(int argc, char *argv[], bool *ret_json, bool *ret_no_legend);
+/* The options a command takes, in verbs[] of virtualing.c; each may come before the command
+ * or after it, before or after its arguments. --no-ask-password is taken by every command
+ * before it, and ignored where nothing asks for authorisation. */
+typedef enum VerbOptions {
+        VERB_JSON = 1 << 0,            /* --json[=short|pretty|off] */
+        VERB_NO_LEGEND = 1 << 1,       /* --no-legend */
+        VERB_NO_PAGER = 1 << 2,        /* --no-pager */
+        VERB_QUIET = 1 << 3,           /* -q, --quiet */
+        VERB_NO_ASK_PASSWORD = 1 << 4, /* --no-ask-password */
+} VerbOptions;
 
+/* What the options say, for the command that runs. */
+extern JsonMode arg_json;       /* JSON_OFF unless --json */
+extern bool arg_legend;         /* false with --no-legend */
+extern bool arg_no_pager;       /* --no-pager */
+extern bool arg_quiet;          /* -q: informational messages dropped (log level LOG_WARNING) */
+extern bool arg_ask_password;   /* false with --no-ask-password */
+
+/* A command gets argv[0], its name, and its arguments: the options are taken out. */
 int verb_list(int argc, char *argv[]);
 int verb_status(int argc, char *argv[]);
 int verb_monitor(int argc, char *argv[]);

@@ -8,7 +8,9 @@
 
 #include "bus-util.h"
 #include "ctl.h"
+#include "json.h"
 #include "log.h"
+#include "pager.h"
 #include "strv.h"
 #include "table.h"
 
@@ -194,37 +196,39 @@ static int collect(Rows *rows, bool *ret_watcher) {
         return 0;
 }
 
-static void print_json(const Rows *rows) {
-        fputc('[', stdout);
+static void write_json(FILE *f, const void *userdata) {
+        const Rows *rows = userdata;
+
+        fputc('[', f);
         for (size_t i = 0; i < rows->n; i++) {
                 const Row *row = &rows->items[i];
 
-                fputs(i > 0 ? ",\n{" : "\n{", stdout);
-                fputs("\"name\":", stdout);
-                json_string(stdout, row->name);
-                fputs(",\"unit\":", stdout);
-                json_string(stdout, row->unit);
-                fputs(",\"file\":", stdout);
-                json_string(stdout, row->file);
-                fputs(",\"state\":", stdout);
-                json_string(stdout, row->state);
-                fputs(",\"sub_state\":", stdout);
-                json_string(stdout, row->sub_state);
-                fputs(",\"memory_current\":", stdout);
-                json_u64(stdout, row->memory_current, row->have_memory_current);
-                fputs(",\"memory_max\":", stdout);
-                json_u64(stdout, row->memory_max, row->have_memory_max);
-                fputs(",\"addresses\":[", stdout);
+                fputs(i > 0 ? ",{" : "{", f);
+                fputs("\"name\":", f);
+                json_string(f, row->name);
+                fputs(",\"unit\":", f);
+                json_string(f, row->unit);
+                fputs(",\"file\":", f);
+                json_string(f, row->file);
+                fputs(",\"state\":", f);
+                json_string(f, row->state);
+                fputs(",\"sub_state\":", f);
+                json_string(f, row->sub_state);
+                fputs(",\"memory_current\":", f);
+                json_u64(f, row->memory_current, row->have_memory_current);
+                fputs(",\"memory_max\":", f);
+                json_u64(f, row->memory_max, row->have_memory_max);
+                fputs(",\"addresses\":[", f);
                 STRV_FOREACH(a, row->addresses) {
                         if (a != row->addresses)
-                                fputc(',', stdout);
-                        json_string(stdout, *a);
+                                fputc(',', f);
+                        json_string(f, *a);
                 }
-                fputs("],\"events\":", stdout);
-                json_u64(stdout, row->events, row->have_events);
-                fputc('}', stdout);
+                fputs("],\"events\":", f);
+                json_u64(f, row->events, row->have_events);
+                fputc('}', f);
         }
-        fputs(rows->n > 0 ? "\n]\n" : "]\n", stdout);
+        fputc(']', f);
 }
 
 static int print_table(const Rows *rows, bool legend, bool have_watcher) {
@@ -280,14 +284,11 @@ static int print_table(const Rows *rows, bool legend, bool have_watcher) {
 
 int verb_list(int argc, char *argv[]) {
         _cleanup_(rows_clear) Rows rows = {};
-        bool json = false, no_legend = false, have_watcher = false;
-        int r, k;
+        bool have_watcher = false;
+        int r;
 
-        k = parse_verb_options(argc, argv, &json, &no_legend);
-        if (k < 0)
-                return -k;
-        if (k < argc) {
-                log_error("list: unexpected argument '%s'.", argv[k]);
+        if (argc > 1) {
+                log_error("list: unexpected argument '%s'.", argv[1]);
                 return EXIT_USAGE;
         }
         r = collect(&rows, &have_watcher);
@@ -295,14 +296,14 @@ int verb_list(int argc, char *argv[]) {
                 log_error("Out of memory.");
         if (r < 0)
                 return EXIT_FAILED;
-        if (json)
-                print_json(&rows);
-        else {
-                r = print_table(&rows, !no_legend, have_watcher);
-                if (r < 0) {
-                        log_error("Failed to print the list: %s", strerror(-r));
-                        return EXIT_FAILED;
-                }
+        (void) pager_open(arg_no_pager);
+        if (arg_json != JSON_OFF)
+                r = json_output(arg_json, write_json, &rows);
+        else
+                r = print_table(&rows, arg_legend, have_watcher);
+        if (r < 0) {
+                log_error("Failed to print the list: %s", strerror(-r));
+                return EXIT_FAILED;
         }
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* virtualing monitor [NAME]: one line per signal of the watcher, until interrupted. */
+/* virtualing monitor [NAME]: one line (or one JSON document) per signal of the watcher, until
+ * interrupted. Never paged: it follows events as they come. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -12,19 +13,30 @@
 
 #include "bus-util.h"
 #include "ctl.h"
+#include "json.h"
 #include "log.h"
 #include "table.h"
 
 typedef struct Monitor {
         sd_event *event;
         sd_bus *bus;
-        bool json;
+        JsonMode json;
+        FILE *f;        /* the event being written: stdout, or its JSON document (compact) */
+        char *doc;
+        size_t doc_size;
         bool write_failed;
 } Monitor;
 
 static void monitor_done(Monitor *m) {
         m->bus = sd_bus_flush_close_unref(m->bus);
         m->event = sd_event_unref(m->event);
+}
+
+static void fail(Monitor *m) {
+        if (!m->write_failed) {
+                m->write_failed = true;
+                (void) sd_event_exit(m->event, EXIT_FAILED);
+        }
 }
 
 static uint64_t now_realtime(void) {
@@ -34,51 +46,68 @@ static uint64_t now_realtime(void) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/* The common start of a line: the time and the jail. */
-static void begin(Monitor *m, const char *jail, const char *signal, const char *event) {
+/* The common start of a line: the time and the jail. False when out of memory. */
+static bool begin(Monitor *m, const char *jail, const char *signal, const char *event) {
         uint64_t usec = now_realtime();
         time_t sec = (time_t) (usec / 1000000);
         struct tm tm;
         char buf[64] = "";
 
         (void) localtime_r(&sec, &tm);
-        if (m->json) {
+        if (m->json != JSON_OFF) {
+                m->f = open_memstream(&m->doc, &m->doc_size);
+                if (!m->f) {
+                        fail(m);
+                        return false;
+                }
                 (void) strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
-                printf("{\"time\":\"%s\",\"timestamp\":%" PRIu64 ",\"jail\":", buf, usec);
-                json_string(stdout, jail);
-                fputs(",\"signal\":", stdout);
-                json_string(stdout, signal);
-                fputs(",\"event\":", stdout);
-                json_string(stdout, event);
+                fprintf(m->f, "{\"time\":\"%s\",\"timestamp\":%" PRIu64 ",\"jail\":", buf, usec);
+                json_string(m->f, jail);
+                fputs(",\"signal\":", m->f);
+                json_string(m->f, signal);
+                fputs(",\"event\":", m->f);
+                json_string(m->f, event);
         } else {
+                m->f = stdout;
                 (void) strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
                 printf("%s %s %s", buf, jail, event);
         }
+        return true;
 }
 
 static void end(Monitor *m) {
-        fputs(m->json ? "}\n" : "\n", stdout);
-        /* one line at a time: the output is often a pipe or a file */
-        if (fflush(stdout) != 0 && !m->write_failed) {
-                m->write_failed = true;
-                (void) sd_event_exit(m->event, EXIT_FAILED);
-        }
+        if (m->json != JSON_OFF) {
+                bool failed;
+
+                fputc('}', m->f);
+                failed = ferror(m->f);
+                if (fclose(m->f) != 0 || failed)
+                        fail(m);
+                else
+                        json_emit(stdout, m->doc, m->json); /* short: a line; pretty: an indented object */
+                m->doc = mfree(m->doc);
+        } else
+                fputc('\n', stdout);
+        m->f = NULL;
+        /* one event at a time: the output is often a pipe or a file */
+        if (fflush(stdout) != 0)
+                fail(m);
 }
 
 /* A size: a number in JSON, "52.0M" in text. */
 static void field_bytes(Monitor *m, const char *json_key, const char *text_key, uint64_t v) {
         char buf[FORMAT_BYTES_MAX];
 
-        if (m->json)
-                printf(",\"%s\":%" PRIu64, json_key, v);
+        if (m->json != JSON_OFF)
+                fprintf(m->f, ",\"%s\":%" PRIu64, json_key, v);
         else
                 printf(" %s=%s", text_key, format_bytes(buf, sizeof(buf), v));
 }
 
 static void field_str(Monitor *m, const char *key, const char *v, bool text_bare) {
-        if (m->json) {
-                printf(",\"%s\":", key);
-                json_string(stdout, v);
+        if (m->json != JSON_OFF) {
+                fprintf(m->f, ",\"%s\":", key);
+                json_string(m->f, v);
         } else if (text_bare)
                 printf(" %s", v);
         else
@@ -99,15 +128,17 @@ static int on_jail_signal(sd_bus_message *msg, void *userdata, sd_bus_error *ret
                 r = sd_bus_message_read(msg, "sttt", &s, &a, &b, &c);
                 if (r < 0)
                         return 0;
-                begin(m, jail, member, s);
-                printf(m->json ? ",\"count\":%" PRIu64 : " +%" PRIu64, a);
+                if (!begin(m, jail, member, s))
+                        return 0;
+                fprintf(m->f, m->json != JSON_OFF ? ",\"count\":%" PRIu64 : " +%" PRIu64, a);
                 field_bytes(m, "memory_current", "current", b);
                 field_bytes(m, "memory_max", "max", c);
         } else if (streq(member, "UsageThresholdCrossed") && sd_bus_message_has_signature(msg, "tst")) {
                 r = sd_bus_message_read(msg, "tst", &a, &s, &b);
                 if (r < 0)
                         return 0;
-                begin(m, jail, member, "usage");
+                if (!begin(m, jail, member, "usage"))
+                        return 0;
                 field_str(m, "direction", s, true);
                 field_bytes(m, "threshold", "threshold", a);
                 field_bytes(m, "memory_current", "current", b);
@@ -115,7 +146,8 @@ static int on_jail_signal(sd_bus_message *msg, void *userdata, sd_bus_error *ret
                 r = sd_bus_message_read(msg, "s", &s);
                 if (r < 0)
                         return 0;
-                begin(m, jail, member, "pressure");
+                if (!begin(m, jail, member, "pressure"))
+                        return 0;
                 field_str(m, "kind", s, true);
         } else if (streq(member, "MemoryLimitChanged") && sd_bus_message_has_signature(msg, "tts")) {
                 char b1[FORMAT_BYTES_MAX], b2[FORMAT_BYTES_MAX];
@@ -123,9 +155,10 @@ static int on_jail_signal(sd_bus_message *msg, void *userdata, sd_bus_error *ret
                 r = sd_bus_message_read(msg, "tts", &a, &b, &s);
                 if (r < 0)
                         return 0;
-                begin(m, jail, member, "limit");
-                if (m->json) {
-                        printf(",\"old_max\":%" PRIu64 ",\"new_max\":%" PRIu64, a, b);
+                if (!begin(m, jail, member, "limit"))
+                        return 0;
+                if (m->json != JSON_OFF) {
+                        fprintf(m->f, ",\"old_max\":%" PRIu64 ",\"new_max\":%" PRIu64, a, b);
                         field_str(m, "reason", s, false);
                 } else
                         printf(" %s max=%s->%s", s, format_bytes(b1, sizeof(b1), a), format_bytes(b2, sizeof(b2), b));
@@ -150,8 +183,9 @@ static int on_manager_signal(sd_bus_message *msg, void *userdata, sd_bus_error *
                 return 0;
         if (sd_bus_message_read(msg, "so", &name, &path) < 0)
                 return 0;
-        begin(m, name, member, added ? "started" : "stopped");
-        if (m->json)
+        if (!begin(m, name, member, added ? "started" : "stopped"))
+                return 0;
+        if (m->json != JSON_OFF)
                 field_str(m, "path", path, false);
         end(m);
         return 0;
@@ -187,20 +221,17 @@ static int add_matches(Monitor *m, const char *name) {
 }
 
 int verb_monitor(int argc, char *argv[]) {
-        _cleanup_(monitor_done) Monitor m = {};
+        _cleanup_(monitor_done) Monitor m = { .json = arg_json };
         const char *name = NULL;
         sigset_t mask;
-        int r, k;
+        int r;
 
-        k = parse_verb_options(argc, argv, &m.json, NULL);
-        if (k < 0)
-                return -k;
-        if (argc - k > 1) {
+        if (argc > 2) {
                 log_error("monitor: expected at most one jail name.");
                 return EXIT_USAGE;
         }
-        if (argc - k == 1) {
-                name = argv[k];
+        if (argc == 2) {
+                name = argv[1];
                 if (!jail_name_is_valid(name))
                         return complain_locate(name, -EINVAL);
         }
@@ -240,9 +271,9 @@ int verb_monitor(int argc, char *argv[]) {
                 log_error("Failed to attach the bus to the event loop: %s", strerror(-r));
                 return EXIT_FAILED;
         }
-        if (isatty(STDERR_FILENO))
-                log_error("Monitoring %s%s; press Ctrl-C to stop.", name ? "jail " : "every jail",
-                          name ?: "");
+        /* its legend, for a person at the terminal */
+        if (arg_legend && isatty(STDERR_FILENO))
+                log_notice("Monitoring %s%s; press Ctrl-C to stop.", name ? "jail " : "every jail", name ?: "");
         r = sd_event_loop(m.event);
         if (r < 0) {
                 log_error("Event loop failed: %s", strerror(-r));

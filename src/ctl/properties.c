@@ -5,20 +5,22 @@
 #include <stdlib.h>
 
 #include "ctl.h"
+#include "json.h"
 #include "log.h"
 #include "jail-properties.h"
+#include "pager.h"
 #include "parse-util.h"
-#include "table.h"
 
 typedef struct Printer {
         bool json;
+        FILE *f;                /* the JSON document, compact */
         const char *open_array; /* the "a(st)" property whose array is open (JSON) */
         size_t n;               /* properties printed */
 } Printer;
 
 static void close_array(Printer *p) {
         if (p->open_array)
-                fputs("]}", stdout);
+                fputs("]}", p->f);
         p->open_array = NULL;
 }
 
@@ -42,56 +44,69 @@ static int print_value(const JailBusValue *v, void *userdata) {
 
         /* busctl --json=short get-property prints {"type":…,"data":…}; "interface" added */
         if (array && p->open_array && streq(p->open_array, v->name))
-                fputc(',', stdout);
+                fputc(',', p->f);
         else {
                 close_array(p);
-                fputs(p->n++ > 0 ? "," : "{", stdout);
-                json_string(stdout, v->name);
-                fputs(":{\"interface\":", stdout);
-                json_string(stdout, v->interface);
-                fputs(",\"type\":", stdout);
-                json_string(stdout, v->signature);
-                fputs(",\"data\":", stdout);
+                fputs(p->n++ > 0 ? "," : "{", p->f);
+                json_string(p->f, v->name);
+                fputs(":{\"interface\":", p->f);
+                json_string(p->f, v->interface);
+                fputs(",\"type\":", p->f);
+                json_string(p->f, v->signature);
+                fputs(",\"data\":", p->f);
                 if (array) {
-                        fputc('[', stdout);
+                        fputc('[', p->f);
                         p->open_array = v->name;
                 }
         }
         if (array) {
-                fputc('[', stdout);
-                json_string(stdout, v->string);
-                printf(",%" PRIu64 "]", v->number);
+                fputc('[', p->f);
+                json_string(p->f, v->string);
+                fprintf(p->f, ",%" PRIu64 "]", v->number);
         } else if (streq(v->signature, "s")) {
-                json_string(stdout, v->string);
-                fputc('}', stdout);
+                json_string(p->f, v->string);
+                fputc('}', p->f);
         } else
-                printf("%" PRIu64 "}", v->number);
+                fprintf(p->f, "%" PRIu64 "}", v->number);
         return 0;
 }
 
 int verb_properties(int argc, char *argv[]) {
         _cleanup_(jail_freep) Jail *j = NULL;
-        Printer p = {};
-        int k, r;
+        _cleanup_free_ char *doc = NULL;
+        size_t size = 0;
+        Printer p = { .json = arg_json != JSON_OFF };
+        int r;
 
-        k = parse_verb_options(argc, argv, &p.json, NULL);
-        if (k < 0)
-                return -k;
-        if (argc - k != 1) {
+        if (argc != 2) {
                 log_error("properties: expected exactly one jail name or file.");
                 return EXIT_USAGE;
         }
-        r = load_jail_arg(argv[k], &j);
+        r = load_jail_arg(argv[1], &j);
         if (r != EXIT_OK)
                 return r;
+        if (p.json) {
+                p.f = open_memstream(&doc, &size);
+                if (!p.f) {
+                        log_error("Out of memory.");
+                        return EXIT_FAILED;
+                }
+        }
+        (void) pager_open(arg_no_pager);
         r = jail_bus_values_foreach(j, print_value, &p);
+        if (p.json) {
+                close_array(&p);
+                fputs(p.n > 0 ? "}" : "{}", p.f);
+                if (ferror(p.f) && r >= 0)
+                        r = -ENOMEM;
+                if (fclose(p.f) != 0 && r >= 0)
+                        r = -ENOMEM;
+        }
         if (r < 0) {
                 log_error("Out of memory.");
                 return EXIT_FAILED;
         }
-        if (p.json) {
-                close_array(&p);
-                fputs(p.n > 0 ? "}\n" : "{}\n", stdout);
-        }
+        if (p.json)
+                json_emit(stdout, doc, arg_json);
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }

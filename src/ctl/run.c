@@ -272,12 +272,9 @@ int verb_run(int argc, char *argv[]) {
         sigset_t mask, saved_mask;
         bool addresses_up = false;
         Run run = { .child = -1 };
-        int fds[2], k, r, ret = EXIT_FAILED;
+        int fds[2], r, ret = EXIT_FAILED;
 
-        k = parse_verb_options(argc, argv, NULL, NULL);
-        if (k < 0)
-                return -k;
-        if (argc - k != 1) {
+        if (argc != 2) {
                 log_error("run: expected one jail name or file.");
                 return EXIT_USAGE;
         }
@@ -287,7 +284,7 @@ int verb_run(int argc, char *argv[]) {
                 return EXIT_FAILED;
         }
 
-        r = load_jail_arg(argv[k], &j);
+        r = load_jail_arg(argv[1], &j);
         if (r != EXIT_OK)
                 return r;
         if (asprintf(&unit, "virtualing-%s.scope", j->name) < 0) {
@@ -372,6 +369,8 @@ int verb_run(int argc, char *argv[]) {
                 }
         }
 
+        /* as systemd-run says it; -q drops it */
+        log_info("Running jail %s as unit %s.", j->name, unit);
         /* the go-ahead; a signal that came meanwhile is forwarded by the loop below */
         run.forwarding = true;
         if (write(go_write, "x", 1) != 1) {

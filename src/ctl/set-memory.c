@@ -1,36 +1,64 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* virtualing set-memory NAME SIZE: MemoryMax through the watcher's SetMemoryMax. */
+/* virtualing set-memory NAME SIZE: MemoryMax through the watcher's SetMemoryMax, which root
+ * may call, and others as polkit allows (action org.virtualing1.manage). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus-util.h"
 #include "ctl.h"
 #include "log.h"
+#include "parse-util.h"
+#include "polkit-agent.h"
 #include "strv.h"
+#include "table.h"
+
+#define POLKIT_ACTION "org.virtualing1.manage"
+#define INTERACTIVE_TIMEOUT_USEC (120 * USEC_PER_SEC)
+
+/* SetMemoryMax(BYTES) on the jail's object. polkit may ask for a password on this terminal:
+ * only when stdin is one and --no-ask-password was not given, with its text agent running. */
+static int call_set_memory_max(sd_bus *bus, const char *path, uint64_t bytes, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        bool interactive = arg_ask_password && isatty(STDIN_FILENO);
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, WATCHER_BUS_NAME, path, WATCHER_JAIL_IFACE, "SetMemoryMax");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "t", bytes);
+        if (r >= 0)
+                r = sd_bus_message_set_allow_interactive_authorization(m, interactive);
+        if (r < 0)
+                return r;
+        if (interactive)
+                (void) polkit_agent_open();
+        /* a person typing a password takes longer than sd-bus's default of 25 s */
+        r = sd_bus_call(bus, m, interactive ? INTERACTIVE_TIMEOUT_USEC : 0, error, NULL);
+        polkit_agent_close();
+        return r;
+}
 
 int verb_set_memory(int argc, char *argv[]) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        char buf[FORMAT_BYTES_MAX];
         const char *name, *path;
         uint64_t bytes;
-        int r, k;
+        int r;
 
-        k = parse_verb_options(argc, argv, NULL, NULL);
-        if (k < 0)
-                return -k;
-        if (argc - k != 2) {
+        if (argc != 3) {
                 log_error("set-memory: expected a jail name and a size.");
                 return EXIT_USAGE;
         }
-        name = argv[k];
+        name = argv[1];
         if (!jail_name_is_valid(name))
                 return complain_locate(name, -EINVAL);
-        r = parse_size(argv[k + 1], SIZE_ALLOW_INFINITY, &bytes);
+        r = parse_size(argv[2], SIZE_ALLOW_INFINITY, &bytes);
         if (r < 0 || bytes == 0) {
                 log_error("'%s' is not a valid size: expected bytes above 0 with an optional K, M, G or T "
-                          "(base 1024), or infinity.", argv[k + 1]);
+                          "(base 1024), or infinity.", argv[2]);
                 return EXIT_USAGE;
         }
 
@@ -70,17 +98,25 @@ int verb_set_memory(int argc, char *argv[]) {
                 return EXIT_FAILED;
         }
 
-        r = sd_bus_call_method(bus, WATCHER_BUS_NAME, path, WATCHER_JAIL_IFACE, "SetMemoryMax", &error, NULL, "t",
-                               bytes);
+        r = call_set_memory_max(bus, path, bytes, &error);
         if (r < 0) {
-                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
-                        log_error("Access denied: only root may change memory limits.");
-                else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT))
+                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED)) {
+                        log_error("Access denied: %s", bus_error_text(&error, r));
+                        log_error("Changing a jail's memory limit takes root, or an authorisation by polkit for "
+                                  "the action " POLKIT_ACTION " (see virtualing(1), AUTHORISATION). The limit of "
+                                  "jail %s was not changed.", name);
+                } else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)) {
+                        log_error("Interactive authentication required.");
+                        log_error("polkit asks for a password for " POLKIT_ACTION ": run set-memory on a terminal "
+                                  "and without --no-ask-password, or as root. The limit of jail %s was not changed.",
+                                  name);
+                } else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT))
                         log_error("Jail %s stopped.", name);
                 else
                         log_error("Failed to set the memory limit of jail %s: %s", name,
                                   bus_error_text(&error, r));
                 return EXIT_FAILED;
         }
+        log_info("MemoryMax of jail %s set to %s.", name, format_bytes(buf, sizeof(buf), bytes));
         return EXIT_OK;
 }

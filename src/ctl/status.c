@@ -9,7 +9,9 @@
 #include "bus-util.h"
 #include "cap-hint.h"
 #include "ctl.h"
+#include "json.h"
 #include "log.h"
+#include "pager.h"
 #include "strv.h"
 #include "table.h"
 
@@ -144,82 +146,83 @@ static void json_strv(FILE *f, char * const *l) {
         fputc(']', f);
 }
 
-static void print_json(const Status *s) {
+static void write_json(FILE *f, const void *userdata) {
+        const Status *s = userdata;
         bool unit = s->have_unit;
 
-        fputs("{\"name\":", stdout);
-        json_string(stdout, s->name);
-        fputs(",\"file\":", stdout);
-        json_string(stdout, s->file);
-        fputs(",\"dropins\":", stdout);
-        json_strv(stdout, s->dropins);
-        fputs(",\"valid\":", stdout);
-        fputs(s->configured && !s->invalid ? "true" : "false", stdout);
-        fputs(",\"errors\":[", stdout);
+        fputs("{\"name\":", f);
+        json_string(f, s->name);
+        fputs(",\"file\":", f);
+        json_string(f, s->file);
+        fputs(",\"dropins\":", f);
+        json_strv(f, s->dropins);
+        fputs(",\"valid\":", f);
+        fputs(s->configured && !s->invalid ? "true" : "false", f);
+        fputs(",\"errors\":[", f);
         for (size_t i = 0; i < s->diags.n; i++) {
                 _cleanup_free_ char *d = jail_diag_format(&s->diags.items[i]);
                 if (i > 0)
-                        fputc(',', stdout);
-                json_string(stdout, d ?: s->diags.items[i].message);
+                        fputc(',', f);
+                json_string(f, d ?: s->diags.items[i].message);
         }
-        fputs("],\"unit\":", stdout);
-        json_string(stdout, s->unit);
-        fputs(",\"load_state\":", stdout);
-        json_string(stdout, unit ? s->u.load_state : NULL);
-        fputs(",\"active_state\":", stdout);
-        json_string(stdout, unit ? s->u.active_state : NULL);
-        fputs(",\"sub_state\":", stdout);
-        json_string(stdout, unit ? s->u.sub_state : NULL);
-        fputs(",\"main_pid\":", stdout);
-        json_u64(stdout, s->u.main_pid, unit && s->u.main_pid > 0);
-        fputs(",\"active_enter_timestamp\":", stdout);
-        json_u64(stdout, s->u.active_enter_timestamp, unit && s->u.active_enter_timestamp > 0);
-        fputs(",\"limits_source\":", stdout);
-        json_string(stdout, s->limits_source);
-        fputs(",\"memory_current\":", stdout);
-        json_u64(stdout, s->memory_current, s->have_memory_current);
-        fputs(",\"memory_max\":", stdout);
-        json_u64(stdout, s->memory_max, s->have_memory_max);
-        fputs(",\"memory_high\":", stdout);
-        json_u64(stdout, s->memory_high, s->have_memory_high);
-        fputs(",\"cpu_quota_per_sec_usec\":", stdout);
-        json_u64(stdout, s->u.cpu_quota_per_sec_usec, unit && s->u.loaded);
-        fputs(",\"tasks_max\":", stdout);
-        json_u64(stdout, s->u.tasks_max, unit && s->u.loaded);
-        fputs(",\"events\":", stdout);
+        fputs("],\"unit\":", f);
+        json_string(f, s->unit);
+        fputs(",\"load_state\":", f);
+        json_string(f, unit ? s->u.load_state : NULL);
+        fputs(",\"active_state\":", f);
+        json_string(f, unit ? s->u.active_state : NULL);
+        fputs(",\"sub_state\":", f);
+        json_string(f, unit ? s->u.sub_state : NULL);
+        fputs(",\"main_pid\":", f);
+        json_u64(f, s->u.main_pid, unit && s->u.main_pid > 0);
+        fputs(",\"active_enter_timestamp\":", f);
+        json_u64(f, s->u.active_enter_timestamp, unit && s->u.active_enter_timestamp > 0);
+        fputs(",\"limits_source\":", f);
+        json_string(f, s->limits_source);
+        fputs(",\"memory_current\":", f);
+        json_u64(f, s->memory_current, s->have_memory_current);
+        fputs(",\"memory_max\":", f);
+        json_u64(f, s->memory_max, s->have_memory_max);
+        fputs(",\"memory_high\":", f);
+        json_u64(f, s->memory_high, s->have_memory_high);
+        fputs(",\"cpu_quota_per_sec_usec\":", f);
+        json_u64(f, s->u.cpu_quota_per_sec_usec, unit && s->u.loaded);
+        fputs(",\"tasks_max\":", f);
+        json_u64(f, s->u.tasks_max, unit && s->u.loaded);
+        fputs(",\"events\":", f);
         if (s->watched && s->w.have_events) {
-                fputc('{', stdout);
+                fputc('{', f);
                 for (size_t i = 0; i < s->w.n_events; i++) {
                         if (i > 0)
-                                fputc(',', stdout);
-                        json_string(stdout, s->w.event_names[i]);
-                        fprintf(stdout, ":%" PRIu64, s->w.event_counts[i]);
+                                fputc(',', f);
+                        json_string(f, s->w.event_names[i]);
+                        fprintf(f, ":%" PRIu64, s->w.event_counts[i]);
                 }
-                fputc('}', stdout);
+                fputc('}', f);
         } else
-                fputs("null", stdout);
-        fputs(",\"backend\":", stdout);
-        json_string(stdout, s->watched ? s->w.backend : NULL);
-        fputs(",\"capabilities\":", stdout);
+                fputs("null", f);
+        fputs(",\"backend\":", f);
+        json_string(f, s->watched ? s->w.backend : NULL);
+        fputs(",\"capabilities\":", f);
         if (s->jail) {
                 _cleanup_free_ char *caps = cap_set_to_string(s->jail->capability_bounding_set);
                 _cleanup_strv_free_ char **l = NULL;
                 if (caps && s->jail->capability_bounding_set != 0)
                         (void) split_words(caps, &l);
-                json_strv(stdout, l);
+                json_strv(f, l);
         } else
-                fputs("null", stdout);
-        fputs(",\"result\":", stdout);
-        json_string(stdout, unit ? s->u.result : NULL);
-        fputs(",\"refused\":", stdout);
-        json_string(stdout, s->have_hint ? s->hint.line : NULL);
-        fputs(",\"missing_capability\":", stdout);
-        json_string(stdout, s->have_hint && s->hint.cap >= 0 ? capability_to_name(s->hint.cap) : NULL);
-        fputs(",\"addresses\":", stdout);
-        json_strv(stdout, s->addresses);
-        fputs(",\"device\":", stdout);
-        json_string(stdout, s->jail ? s->jail->device : NULL);
-        fputs("}\n", stdout);
+                fputs("null", f);
+        fputs(",\"result\":", f);
+        json_string(f, unit ? s->u.result : NULL);
+        fputs(",\"refused\":", f);
+        json_string(f, s->have_hint ? s->hint.line : NULL);
+        fputs(",\"missing_capability\":", f);
+        json_string(f, s->have_hint && s->hint.cap >= 0 ? capability_to_name(s->hint.cap) : NULL);
+        fputs(",\"addresses\":", f);
+        json_strv(f, s->addresses);
+        fputs(",\"device\":", f);
+        json_string(f, s->jail ? s->jail->device : NULL);
+        fputc('}', f);
 }
 
 static const char *on(const char *color) {
@@ -334,28 +337,29 @@ static void print_text(const Status *s) {
 
 int verb_status(int argc, char *argv[]) {
         _cleanup_(status_clear) Status s = {};
-        bool json = false;
-        int r, k;
+        int r;
 
-        k = parse_verb_options(argc, argv, &json, NULL);
-        if (k < 0)
-                return -k;
-        if (argc - k != 1) {
+        if (argc != 2) {
                 log_error("status: expected exactly one jail name.");
                 return EXIT_USAGE;
         }
-        if (!jail_name_is_valid(argv[k]))
-                return complain_locate(argv[k], -EINVAL);
-        r = gather(&s, argv[k]);
+        if (!jail_name_is_valid(argv[1]))
+                return complain_locate(argv[1], -EINVAL);
+        r = gather(&s, argv[1]);
         if (r == -ENOMEM) {
                 log_error("Out of memory.");
                 return EXIT_FAILED;
         }
         if (r < 0)
-                return complain_locate(argv[k], r);
-        if (json)
-                print_json(&s);
-        else
+                return complain_locate(argv[1], r);
+        (void) pager_open(arg_no_pager);
+        if (arg_json != JSON_OFF) {
+                r = json_output(arg_json, write_json, &s);
+                if (r < 0) {
+                        log_error("Out of memory.");
+                        return EXIT_FAILED;
+                }
+        } else
                 print_text(&s);
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Tables, colours, sizes and JSON for virtualing's output. */
+/* Tables, colours and sizes for virtualing's output. */
 #include <inttypes.h>
 #include <langinfo.h>
 #include <stdarg.h>
@@ -64,42 +64,6 @@ char *format_timestamp(char *buf, size_t size, uint64_t usec) {
         if (strftime(buf, size, "%a %Y-%m-%d %H:%M:%S %Z", &tm) == 0)
                 buf[0] = 0;
         return buf;
-}
-
-void json_string(FILE *f, const char *s) {
-        if (!s) {
-                fputs("null", f);
-                return;
-        }
-        fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                switch (*p) {
-                case '"':
-                        fputs("\\\"", f);
-                        break;
-                case '\\':
-                        fputs("\\\\", f);
-                        break;
-                case '\n':
-                        fputs("\\n", f);
-                        break;
-                case '\t':
-                        fputs("\\t", f);
-                        break;
-                default:
-                        if (*p < 0x20)
-                                fprintf(f, "\\u%04x", *p);
-                        else
-                                fputc(*p, f);
-                }
-        fputc('"', f);
-}
-
-void json_u64(FILE *f, uint64_t v, bool known) {
-        if (known)
-                fprintf(f, "%" PRIu64, v);
-        else
-                fputs("null", f);
 }
 
 Table *table_new(size_t n_columns, const char * const *headers, const Align *align) {

@@ -30,10 +30,6 @@ char *format_bytes(char *buf, size_t size, uint64_t bytes);
 #define FORMAT_TIMESTAMP_MAX 64
 char *format_timestamp(char *buf, size_t size, uint64_t usec);
 
-/* JSON output: a string (NULL → null), an unsigned number or null. */
-void json_string(FILE *f, const char *s);
-void json_u64(FILE *f, uint64_t v, bool known);
-
 typedef enum Align { ALIGN_LEFT, ALIGN_RIGHT } Align;
 
 typedef struct TableCell {

@@ -15,7 +15,15 @@
 #include "jail-init.h"
 #include "log.h"
 #include "jail-load.h"
+#include "pager.h"
 #include "strv.h"
+#include "table.h"
+
+JsonMode arg_json = JSON_OFF;
+bool arg_legend = true;
+bool arg_no_pager = false;
+bool arg_quiet = false;
+bool arg_ask_password = true;
 
 static void print_diags(const JailDiags *d) {
         for (size_t i = 0; i < d->n; i++) {
@@ -75,7 +83,8 @@ static int load_file_arg(const char *arg, Jail **ret, JailDiags *diags) {
         return jail_load_files(name, arg, dropins, jail_load_flags_default(), ret, diags);
 }
 
-int load_jail_arg(const char *arg, Jail **ret) {
+/* QUIET: an invalid jail's problems are not printed (verify -q). */
+static int load_jail(const char *arg, bool quiet, Jail **ret) {
         _cleanup_(jail_freep) Jail *j = NULL;
         _cleanup_(jail_diags_clearp) JailDiags diags = {};
         int r;
@@ -89,7 +98,8 @@ int load_jail_arg(const char *arg, Jail **ret) {
                 return EXIT_FAILED;
         }
         if (r == -EINVAL && diags.n > 0) {
-                print_diags(&diags);
+                if (!quiet)
+                        print_diags(&diags);
                 return EXIT_FAILED;
         }
         if (r < 0)
@@ -99,14 +109,19 @@ int load_jail_arg(const char *arg, Jail **ret) {
         return EXIT_OK;
 }
 
+int load_jail_arg(const char *arg, Jail **ret) {
+        return load_jail(arg, false, ret);
+}
+
 static int verify_one(const char *arg) {
-        return load_jail_arg(arg, NULL);
+        return load_jail(arg, arg_quiet, NULL);
 }
 
 static int verb_verify(int argc, char *argv[]) {
         _cleanup_strv_free_ char **names = NULL;
         int ret = EXIT_OK;
 
+        (void) pager_open(arg_no_pager);
         if (argc > 1) {
                 for (int i = 1; i < argc; i++) {
                         int k = verify_one(argv[i]);
@@ -128,8 +143,9 @@ static int verb_verify(int argc, char *argv[]) {
                 int k;
 
                 if (!jail_name_is_valid(*n)) {
-                        log_error("%s.conf: '%s' is not a valid jail name (1-64 characters of A-Z a-z 0-9 _ . -, "
-                                  "not starting with . or -)", *n, *n);
+                        if (!arg_quiet)
+                                        log_error("%s.conf: '%s' is not a valid jail name (1-64 characters of A-Z a-z 0-9 "
+                                          "_ . -, not starting with . or -)", *n, *n);
                         if (ret == EXIT_OK)
                                 ret = EXIT_FAILED;
                         continue;
@@ -194,6 +210,7 @@ static int verb_cat(int argc, char *argv[]) {
         if (r < 0)
                 return EXIT_FAILED;
 
+        (void) pager_open(arg_no_pager);
         for (int i = 1; i < argc; i++) {
                 _cleanup_strv_free_ char **dropins = NULL;
                 _cleanup_free_ char *path = NULL;
@@ -216,36 +233,89 @@ static int verb_cat(int argc, char *argv[]) {
         return ret;
 }
 
-int parse_verb_options(int argc, char *argv[], bool *ret_json, bool *ret_no_legend) {
-        static const struct option options[] = {
-                { "json", no_argument, NULL, 'j' },
-                { "no-legend", no_argument, NULL, 'L' },
-                {}
-        };
+enum {
+        ARG_VERSION = 0x100,
+        ARG_JSON,
+        ARG_NO_LEGEND,
+        ARG_NO_PAGER,
+        ARG_NO_ASK_PASSWORD,
+};
+
+static const struct option command_options[] = {
+        { "json", optional_argument, NULL, ARG_JSON },
+        { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+        { "no-pager", no_argument, NULL, ARG_NO_PAGER },
+        { "quiet", no_argument, NULL, 'q' },
+        { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+        {}
+};
+
+/* Each option as a command's usage shows it. */
+static const struct {
+        VerbOptions flag;
+        const char *name, *usage;
+} option_names[] = {
+        { VERB_JSON, "--json", "[--json[=MODE]]" },
+        { VERB_NO_LEGEND, "--no-legend", "[--no-legend]" },
+        { VERB_NO_PAGER, "--no-pager", "[--no-pager]" },
+        { VERB_QUIET, "--quiet", "[-q]" },
+        { VERB_NO_ASK_PASSWORD, "--no-ask-password", "[--no-ask-password]" },
+};
+
+/* The first of FLAGS, as the user would write it. */
+static const char *option_name(VerbOptions flags) {
+        for (size_t i = 0; i < ELEMENTSOF(option_names); i++)
+                if (flags & option_names[i].flag)
+                        return option_names[i].name;
+        return "?";
+}
+
+/* One option C of command_options[] (its argument in optarg): the flag it is, 0 if it is
+ * none of them. An invalid --json= mode leaves arg_json negative. */
+static VerbOptions take_option(int c) {
+        switch (c) {
+        case ARG_JSON:
+                /* --json alone as systemd's tools take it: indented for a person, a line for a program */
+                arg_json = !optarg ? (isatty(STDOUT_FILENO) ? JSON_PRETTY : JSON_SHORT) : json_mode_from_string(optarg);
+                return VERB_JSON;
+        case ARG_NO_LEGEND:
+                arg_legend = false;
+                return VERB_NO_LEGEND;
+        case ARG_NO_PAGER:
+                arg_no_pager = true;
+                return VERB_NO_PAGER;
+        case 'q':
+                arg_quiet = true;
+                return VERB_QUIET;
+        case ARG_NO_ASK_PASSWORD:
+                arg_ask_password = false;
+                return VERB_NO_ASK_PASSWORD;
+        }
+        return 0;
+}
+
+/* The options of CMD after it (argv[0]): permuted to the front, so that they may follow
+ * the arguments too ("status NAME --json"). Returns the index of the first argument, or
+ * -EXIT_USAGE after saying what is wrong. */
+static int parse_command_options(int argc, char *argv[], VerbOptions accepted) {
         int c;
 
-        /* argv[0] is the command; optind = 0 makes getopt start afresh, and permuting lets
-         * options follow the arguments too ("status NAME --json") */
+        /* optind = 0 makes getopt start afresh */
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                switch (c) {
-                case 'j':
-                        if (!ret_json)
-                                goto unknown;
-                        *ret_json = true;
-                        break;
-                case 'L':
-                        if (!ret_no_legend)
-                                goto unknown;
-                        *ret_no_legend = true;
-                        break;
-                default:
-                unknown:
+        while ((c = getopt_long(argc, argv, "q", command_options, NULL)) >= 0) {
+                VerbOptions flag = take_option(c);
+
+                if (flag == 0 || !(accepted & flag)) {
                         log_error("%s: unknown option '%s'; see %s %s --help.", argv[0], argv[optind - 1],
                                   program_invocation_short_name, argv[0]);
                         return -EXIT_USAGE;
                 }
+                if (arg_json < 0) {
+                        log_error("%s: invalid --json= mode '%s'; expected short, pretty or off.", argv[0], optarg);
+                        return -EXIT_USAGE;
+                }
+        }
         return optind;
 }
 
@@ -255,20 +325,27 @@ static void help(void) {
                "Run daemons in chroot jails with resource limits, managed by systemd.\n"
                "\n"
                "Commands:\n"
-               "  list [--json]           List every jail with its state, memory, addresses, events\n"
-               "  status NAME [--json]    Show a jail's files, state, limits, usage and events\n"
+               "  list                    List every jail with its state, memory, addresses, events\n"
+               "  status NAME             Show a jail's files, state, limits, usage and events\n"
                "  cat NAME…               Show a jail's file and its drop-ins\n"
                "  verify [NAME|FILE…]     Check jail files; every jail when none is given\n"
-               "  properties NAME|FILE [--json]\n"
-               "                          Show the unit properties the jail sets, as systemd\n"
+               "  properties NAME|FILE    Show the unit properties the jail sets, as systemd\n"
                "                          reports them on D-Bus\n"
-               "  monitor [NAME] [--json] Print the watcher's events as they happen\n"
-               "  set-memory NAME SIZE    Change a running jail's MemoryMax (as root)\n"
+               "  monitor [NAME]          Print the watcher's events as they happen\n"
+               "  set-memory NAME SIZE    Change a running jail's MemoryMax (root, or as polkit allows)\n"
                "  run NAME|FILE           Run a jail in the foreground as a transient scope (as root)\n"
                "\n"
-               "Options:\n"
+               "Options (before or after the command; COMMAND --help shows which it takes):\n"
                "  -h --help               Show this help; COMMAND --help shows its usage\n"
                "     --version            Show the version\n"
+               "     --json=MODE          JSON output: short (one line), pretty or off (list, status,\n"
+               "                          properties, monitor); --json alone is pretty on a\n"
+               "                          terminal, short otherwise\n"
+               "     --no-legend          Leave out header and footer lines (list, monitor)\n"
+               "     --no-pager           Do not send the output through a pager\n"
+               "  -q --quiet              Print no informational messages (verify: no problems,\n"
+               "                          only the exit status; set-memory, run)\n"
+               "     --no-ask-password    Do not ask for a password for polkit (set-memory)\n"
                "\n"
                "Exit status: 0 success, 1 failure or invalid jail, 2 bad command line,\n"
                "4 no such jail or masked; run: the jailed command's status (see virtualing(1)).\n"
@@ -282,25 +359,42 @@ static void help(void) {
 static const struct {
         const char *name;
         int (*run)(int argc, char *argv[]);
-        const char *usage;
+        VerbOptions options;
+        const char *arguments; /* for its usage */
 } verbs[] = {
-        { "list", verb_list, "list [--json] [--no-legend]" },
-        { "status", verb_status, "status NAME [--json]" },
-        { "cat", verb_cat, "cat NAME…" },
-        { "verify", verb_verify, "verify [NAME|FILE…]" },
-        { "properties", verb_properties, "properties NAME|FILE [--json]" },
-        { "monitor", verb_monitor, "monitor [NAME] [--json]" },
-        { "set-memory", verb_set_memory, "set-memory NAME SIZE" },
-        { "run", verb_run, "run NAME|FILE" },
+        { "list", verb_list, VERB_JSON | VERB_NO_LEGEND | VERB_NO_PAGER, "" },
+        { "status", verb_status, VERB_JSON | VERB_NO_PAGER, "NAME" },
+        { "cat", verb_cat, VERB_NO_PAGER, "NAME…" },
+        { "verify", verb_verify, VERB_NO_PAGER | VERB_QUIET, "[NAME|FILE…]" },
+        { "properties", verb_properties, VERB_JSON | VERB_NO_PAGER, "NAME|FILE" },
+        { "monitor", verb_monitor, VERB_JSON | VERB_NO_LEGEND | VERB_NO_PAGER, "[NAME]" },
+        { "set-memory", verb_set_memory, VERB_NO_PAGER | VERB_QUIET | VERB_NO_ASK_PASSWORD, "NAME SIZE" },
+        { "run", verb_run, VERB_NO_PAGER | VERB_QUIET, "NAME|FILE" },
 };
+
+static void usage(size_t verb) {
+        printf("Usage: %s %s", program_invocation_short_name, verbs[verb].name);
+        if (!isempty(verbs[verb].arguments))
+                printf(" %s", verbs[verb].arguments);
+        for (size_t i = 0; i < ELEMENTSOF(option_names); i++)
+                if (verbs[verb].options & option_names[i].flag)
+                        printf(" %s", option_names[i].usage);
+        printf("\nSee virtualing(1).\n");
+}
 
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "json", optional_argument, NULL, ARG_JSON },
+                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+                { "no-pager", no_argument, NULL, ARG_NO_PAGER },
+                { "quiet", no_argument, NULL, 'q' },
+                { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
                 {}
         };
-        int c;
+        VerbOptions before = 0;
+        int c, cmd, k, r;
 
         jail_init_set_title_area(argc, argv); /* for the init of "virtualing run"'s jails */
         /* what the jail code of "virtualing run" reports reads "virtualing: …" */
@@ -308,33 +402,66 @@ int main(int argc, char *argv[]) {
 
         /* the character set only (for "●"): numbers and dates stay as scripts expect them */
         (void) setlocale(LC_CTYPE, "");
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+hq", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
                         return EXIT_OK;
-                case 'V':
+                case ARG_VERSION:
                         printf("virtualing %s\n", VERSION);
                         return EXIT_OK;
-                default:
-                        return EXIT_USAGE;
+                default: {
+                        VerbOptions flag = take_option(c);
+
+                        if (flag == 0) {
+                                log_error("Unknown option '%s'; see %s --help.", argv[optind - 1],
+                                          program_invocation_short_name);
+                                return EXIT_USAGE;
+                        }
+                        if (arg_json < 0) {
+                                log_error("Invalid --json= mode '%s'; expected short, pretty or off.", optarg);
+                                return EXIT_USAGE;
+                        }
+                        before |= flag;
+                }
                 }
 
         if (optind >= argc) {
                 log_error("Expected a command; see %s --help.", program_invocation_short_name);
                 return EXIT_USAGE;
         }
+        cmd = optind;
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
-                if (!streq(argv[optind], verbs[i].name))
+                VerbOptions refused;
+                char **args;
+
+                if (!streq(argv[cmd], verbs[i].name))
                         continue;
-                for (int k = optind + 1; k < argc; k++)
-                        if (streq(argv[k], "--help") || streq(argv[k], "-h")) {
-                                printf("Usage: %s %s\nSee virtualing(1).\n", program_invocation_short_name,
-                                       verbs[i].usage);
+                for (int j = cmd + 1; j < argc; j++)
+                        if (streq(argv[j], "--help") || streq(argv[j], "-h")) {
+                                usage(i);
                                 return EXIT_OK;
                         }
-                return verbs[i].run(argc - optind, argv + optind);
+                /* --no-ask-password before any command, as systemctl takes it */
+                refused = before & ~(verbs[i].options | VERB_NO_ASK_PASSWORD);
+                if (refused) {
+                        log_error("%s: unknown option '%s'; see %s %s --help.", verbs[i].name,
+                                  option_name(refused), program_invocation_short_name, verbs[i].name);
+                        return EXIT_USAGE;
+                }
+                k = parse_command_options(argc - cmd, argv + cmd, verbs[i].options);
+                if (k < 0)
+                        return -k;
+                if (arg_quiet)
+                        log_set_max_level(LOG_WARNING);
+                /* the options were permuted to the front: the command's name takes the last one's place */
+                args = argv + cmd + k - 1;
+                args[0] = (char *) verbs[i].name;
+                r = verbs[i].run(argc - cmd - k + 1, args);
+                pager_close();
+                return r;
         }
-        log_error("Unknown command '%s'; see %s --help.", argv[optind], program_invocation_short_name);
+        log_error("Unknown command '%s'; see %s --help.", argv[cmd], program_invocation_short_name);
         return EXIT_USAGE;
 }

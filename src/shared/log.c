@@ -21,6 +21,7 @@ static bool log_prefix_ident = true;
 static int console_journal = -1; /* stderr is the journal's stream: "<N>" prefixes */
 static int kmsg_fd = -EBADF;
 static int journal_fd = -EBADF;
+static int log_max_level = LOG_DEBUG;
 
 static const char *ident(void) {
         return log_ident ?: program_invocation_short_name;
@@ -72,6 +73,10 @@ void log_setup(const char *id, LogTarget target, bool prefix_ident) {
                 if (journal_fd < 0)
                         log_target = LOG_TARGET_CONSOLE;
         }
+}
+
+void log_set_max_level(int level) {
+        log_max_level = level;
 }
 
 static void write_console(int level, const char *msg) {
@@ -168,6 +173,8 @@ _printf_(4, 0) static void log_fv(int level, char * const *fields, int error, co
         _cleanup_free_ char *raw = NULL;
         int saved = errno;
 
+        if (level > log_max_level)
+                return;
         if (error > 0)
                 errno = error; /* for %m; without an error, %m is errno as the caller left it */
         if (vasprintf(&raw, fmt, ap) >= 0)

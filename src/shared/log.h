@@ -27,6 +27,10 @@ void log_setup(const char *ident, LogTarget target, bool prefix_ident);
 /* kmsg for a generator run by systemd (stderr may lead nowhere), console otherwise. */
 LogTarget log_target_for_generator(void);
 
+/* Messages above LEVEL (less important: LOG_INFO above LOG_WARNING) are dropped; the
+ * default, LOG_DEBUG, lets every one through. For a command's --quiet. */
+void log_set_max_level(int level);
+
 /* Logs at LEVEL (LOG_ERR, …); ERROR (positive or negative, 0 for none) is what %m prints.
  * Returns -abs(ERROR), so a caller can "return log_error_errno(r, …);". */
 _printf_(3, 4) int log_full_errno(int level, int error, const char *fmt, ...);

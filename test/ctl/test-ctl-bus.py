@@ -207,6 +207,165 @@ GLib.MainLoop().run()
 '''
 
 
+# A bus open to everyone, with a fake watcher that records the flags of the calls it gets
+# (Gio shows ALLOW_INTERACTIVE_AUTHORIZATION; python3-dbus does not): set-memory's side of
+# polkit, without polkit.
+OPEN_BUS_CONF = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=@SOCKET@</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_type="method_call"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+'''
+
+# GetJail("web") and SetMemoryMax on /org/virtualing1/jail/web; mode.txt (re-read on each
+# call) says how SetMemoryMax answers: "ok", "denied" (AccessDenied) or "interactive"
+# (InteractiveAuthorizationRequired). Each call is logged with its interactive flag and
+# whether a (fake) polkit agent was running then.
+FAKE_WATCHER = r'''
+import sys, json, os
+from gi.repository import Gio, GLib
+address, mode_path, log_path, agent_dir = sys.argv[1:5]
+conn = Gio.DBusConnection.new_for_address_sync(
+    address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+    None, None)
+node = Gio.DBusNodeInfo.new_for_xml("""<node>
+  <interface name="org.virtualing1.Manager">
+    <method name="GetJail"><arg type="s" direction="in"/><arg type="o" direction="out"/></method>
+  </interface>
+  <interface name="org.virtualing1.Jail">
+    <method name="SetMemoryMax"><arg type="t" direction="in"/></method>
+  </interface>
+</node>""")
+
+def agents():
+    running = []
+    for f in sorted(os.listdir(agent_dir)):
+        if f.startswith("started-") and f[len("started-"):].isdigit():
+            pid = int(f[len("started-"):])
+            if os.path.exists("/proc/%d" % pid) and not os.path.exists(os.path.join(agent_dir, "ended-%d" % pid)):
+                running.append(pid)
+    return running
+
+def on_call(conn, sender, path, iface, method, params, inv):
+    flags = inv.get_message().get_flags()
+    with open(log_path, "a") as f:
+        f.write(json.dumps({"call": method, "args": list(params.unpack()), "agents": agents(),
+                            "interactive": bool(flags & Gio.DBusMessageFlags.ALLOW_INTERACTIVE_AUTHORIZATION)}) + "\n")
+    if method == "GetJail":
+        inv.return_value(GLib.Variant("(o)", ("/org/virtualing1/jail/web",)))
+        return
+    with open(mode_path) as f:
+        mode = f.read().strip()
+    if mode == "denied":
+        inv.return_dbus_error("org.freedesktop.DBus.Error.AccessDenied", "Not authorized by polkit (fake).")
+    elif mode == "interactive":
+        inv.return_dbus_error("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
+                              "Interactive authentication required.")
+    else:
+        inv.return_value(None)
+
+conn.register_object("/org/virtualing1", node.interfaces[0], on_call, None, None)
+conn.register_object("/org/virtualing1/jail/web", node.interfaces[1], on_call, None, None)
+r = conn.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
+                   GLib.Variant("(su)", ("org.virtualing1", 4)), None, Gio.DBusCallFlags.NONE, -1, None)
+if r.unpack()[0] != 1:
+    sys.exit("could not own org.virtualing1")
+print("READY", flush=True)
+GLib.MainLoop().run()
+'''
+
+# pkttyagent as the test sees it: records its arguments and whether the descriptor it was
+# told of is open, says it is ready on it, and waits for SIGTERM (recorded too).
+FAKE_AGENT = '''#!/usr/bin/python3
+import json, os, signal, sys
+d = "@DIR@"
+pid = os.getpid()
+def on_term(sig, frame):
+    open(os.path.join(d, "ended-%d" % pid), "w").close()
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+fd = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdigit() else -1
+rec = {"args": sys.argv[1:], "fd_open": fd >= 3 and os.path.exists("/proc/self/fd/%d" % fd),
+       "uid": os.getuid(), "stdin_tty": os.isatty(0),
+       "open_fds": sorted(int(x) for x in os.listdir("/proc/self/fd") if os.path.exists("/proc/self/fd/" + x))}
+with open(os.path.join(d, "started-%d.json" % pid), "w") as f:
+    json.dump(rec, f)
+open(os.path.join(d, "started-%d" % pid), "w").close()
+if fd >= 3:
+    os.write(fd, b"x")
+    os.close(fd)
+while True:
+    signal.pause()
+'''
+
+
+class PolkitWorld(vtest.World):
+    """A second private bus, open to all, with the fake watcher; the agent's directory."""
+
+    def __init__(self, parent):
+        tmp = tempfile.mkdtemp(prefix='virtualing-ctl-polkit.')
+        super().__init__(tmp, tmp + '/calls.jsonl')
+        os.chmod(tmp, 0o755)
+        os.makedirs(self.busdir, mode=0o755)
+        self.agent_dir = tmp + '/agent'
+        os.makedirs(self.agent_dir)
+        os.chmod(self.agent_dir, 0o777)  # the agent of nobody writes here
+        self.agent = tmp + '/pkttyagent'
+        self.write(self.agent, FAKE_AGENT.replace('@DIR@', self.agent_dir), 0o755)
+        self.mode_file = tmp + '/mode.txt'
+        self.set_mode('ok')
+        open(self.calls_file, 'w').close()
+        self.parent = parent
+
+    def set_mode(self, mode):
+        self.write(self.mode_file, mode + '\n')
+
+    def start(self):
+        self.start_dbus(OPEN_BUS_CONF)
+        p = self.spawn(self.priv() + [sys.executable, '-c', FAKE_WATCHER, self.address, self.mode_file,
+                                      self.calls_file, self.agent_dir],
+                       stdout=subprocess.PIPE, stderr=open(self.tmp + '/watcher.err', 'w'))
+        r, _, _ = select.select([p.stdout], [], [], 10)
+        if not r or p.stdout.readline().strip() != b'READY':
+            raise RuntimeError('the fake watcher did not start: ' + open(self.tmp + '/watcher.err').read())
+
+    def env(self, **over):
+        e = dict(DBUS_SYSTEM_BUS_ADDRESS=self.address, VIRTUALING_PKTTYAGENT=self.agent)
+        e.update(over)
+        return e
+
+    def agents(self):
+        """The agents started so far: their records, with 'ended' set when they got SIGTERM."""
+        out = []
+        for f in sorted(os.listdir(self.agent_dir)):
+            if f.startswith('started-') and f.endswith('.json'):
+                pid = int(f[len('started-'):-len('.json')])
+                with open(os.path.join(self.agent_dir, f)) as fh:
+                    rec = json.load(fh)
+                rec.update(pid=pid, ended=os.path.exists(os.path.join(self.agent_dir, f'ended-{pid}')),
+                           alive=os.path.exists(f'/proc/{pid}'))
+                out.append(rec)
+        return out
+
+    def clear(self):
+        open(self.calls_file, 'w').close()
+        for f in os.listdir(self.agent_dir):
+            os.unlink(os.path.join(self.agent_dir, f))
+
+    def set_memory_call(self):
+        calls = [c for c in self.calls() if c['call'] == 'SetMemoryMax']
+        return calls[-1] if calls else {}
+
+
 class World(vtest.World):
     def __init__(self, ctl, watcher, srcdir):
         import dbus
@@ -232,9 +391,11 @@ class World(vtest.World):
 
     def env(self, **over):
         e = dict(os.environ)
-        e.pop('NO_COLOR', None)
+        for k in ('NO_COLOR', 'SYSTEMD_PAGER', 'PAGER', 'LESS', 'VIRTUALING_PKTTYAGENT'):
+            e.pop(k, None)
+        # on the pty no pager unless a test asks for one ('cat' is none)
         e.update(DBUS_SYSTEM_BUS_ADDRESS=self.address, VIRTUALING_CONFIG_PATH=f'{self.etc}:{self.lib}',
-                 LC_ALL='C.UTF-8', TZ='UTC', TERM='xterm-256color')
+                 LC_ALL='C.UTF-8', TZ='UTC', TERM='xterm-256color', VIRTUALING_PAGER='cat')
         e.update(over)
         return {k: v for k, v in e.items() if v is not None}
 
@@ -284,15 +445,16 @@ class World(vtest.World):
                            text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         return p.returncode, p.stdout, p.stderr
 
-    def vctl_pty(self, *args, timeout=15, cols=120, **env):
-        """Runs virtualing on a terminal (a pty) as a person would: (status, output as seen)."""
+    def vctl_pty(self, *args, timeout=15, cols=120, user=None, **env):
+        """Runs virtualing on a terminal (a pty: stdin, stdout and stderr) as a person would:
+        (status, output as seen). Killed after timeout (for monitor)."""
         import fcntl
         import struct
         import termios
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 40, cols, 0, 0))
-        p = subprocess.Popen(self.priv() + [self.ctl] + list(args), env=self.env(**env), stdin=slave, stdout=slave,
-                             stderr=slave, start_new_session=True)
+        p = subprocess.Popen(self.priv(user) + [self.ctl] + list(args), env=self.env(**env), stdin=slave,
+                             stdout=slave, stderr=slave, start_new_session=True)
         self.procs.append(p)
         os.close(slave)
         out = b''
@@ -358,6 +520,7 @@ def strip_ansi(s):
 class Test:
     def __init__(self, w):
         self.w = w
+        self.pk = None
 
     def setup(self):
         w = self.w
@@ -620,15 +783,19 @@ class Test:
         # set-memory as nobody: refused, nothing changes
         n_calls = len([c for c in w.calls() if c['call'] == 'SetUnitProperties'])
         rc, out, err = w.vctl('set-memory', 'web', '128M', user=NOBODY)
-        T.ok(rc == 1 and err.strip() == 'Access denied: only root may change memory limits.',
-             'set-memory as nobody: exit 1, "Access denied: only root may change memory limits."', (rc, out, err))
+        # refused by the bus policy, the watcher or polkit: access denied, or (no terminal to ask
+        # on) interactive authentication required
+        T.ok(rc == 1 and out == '' and re.match(r'^(Access denied: .|Interactive authentication required\.$)', err) and
+             'org.virtualing1.manage' in err and 'The limit of jail web was not changed.' in err,
+             'set-memory as nobody: exit 1, refused, names the polkit action, says nothing changed', (rc, out, err))
         T.ok(web.read('memory.max') == str(64 * M) and
              len([c for c in w.calls() if c['call'] == 'SetUnitProperties']) == n_calls,
              'set-memory as nobody: memory.max unchanged, systemd not asked')
 
         # set-memory as root: through the watcher and systemd
         rc, out, err = w.vctl('set-memory', 'web', '128M')
-        T.ok(rc == 0 and err == '', 'set-memory web 128M as root exits 0', (rc, out, err))
+        T.ok(rc == 0 and out == '' and err == 'MemoryMax of jail web set to 128.0M.\n',
+             'set-memory web 128M as root exits 0, says "MemoryMax of jail web set to 128.0M." on stderr', (rc, out, err))
         sets = [c for c in w.calls() if c['call'] == 'SetUnitProperties']
         T.ok(sets and sets[-1]['unit'] == 'virtualing@web.service' and sets[-1]['runtime'] is True and
              sets[-1]['props'] == [['MemoryMax', 'UInt64', 128 * M]],
@@ -640,10 +807,12 @@ class Test:
         web_row = next((d for d in json.loads(out or '[]') if d['name'] == 'web'), {})
         T.ok(web_row.get('memory_max') == 128 * M, 'list shows the new limit', web_row)
 
-        rc, out, err = w.vctl('set-memory', 'web', 'infinity')
+        rc, out, err = w.vctl('set-memory', 'web', 'infinity', '-q')
         T.ok(rc == 0 and web.read('memory.max') == 'max', 'set-memory web infinity removes the limit', (rc, err))
-        rc, _, err = w.vctl('set-memory', 'web', '64M')
-        T.ok(rc == 0 and web.read('memory.max') == str(64 * M), 'set-memory web 64M', (rc, err))
+        T.ok(out == '' and err == '', 'set-memory -q: nothing printed', (out, err))
+        rc, _, err = w.vctl('--quiet', 'set-memory', 'web', '64M')
+        T.ok(rc == 0 and web.read('memory.max') == str(64 * M) and err == '',
+             'set-memory web 64M, --quiet before the command: nothing printed', (rc, err))
 
         # --json lines of the jail's monitor
         wait_until(lambda: len([ln for ln in js.lines()[j0:] if 'MemoryLimitChanged' in ln]) >= 3, 5)
@@ -729,8 +898,258 @@ class Test:
              'virtualing --help names every command', out)
         rc, _, err = w.vctl('list', '--bogus')
         T.ok(rc == 2 and '--bogus' in err, 'an unknown option exits 2', err)
-        rc, _, err = w.vctl('monitor', '--no-legend')
-        T.ok(rc == 2, 'an option of another command exits 2', err)
+        rc, _, err = w.vctl('status', 'web', '--no-legend')
+        T.ok(rc == 2 and "status: unknown option '--no-legend'" in err, 'an option of another command exits 2', err)
+        rc, _, err = w.vctl('--no-legend', 'status', 'web')
+        T.ok(rc == 2 and "status: unknown option '--no-legend'" in err,
+             'an option of another command before it exits 2 too', err)
+        for verb, opts in (('list', ['[--json[=MODE]]', '[--no-legend]', '[--no-pager]']),
+                           ('status', ['NAME', '[--json[=MODE]]', '[--no-pager]']),
+                           ('set-memory', ['NAME', 'SIZE', '[--no-pager]', '[-q]', '[--no-ask-password]'])):
+            rc, out, _ = w.vctl(verb, '-h')
+            T.ok(rc == 0 and out.splitlines()[0].split()[3:] == opts,
+                 f'{verb} -h: the usage names its options: {" ".join(opts)}', out)
+
+    # -- --json=MODE, --no-legend, the pager, --quiet: systemd's conventions --
+
+    def json_modes(self):
+        w = self.w
+        for args in (('list',), ('status', 'web'), ('properties', 'web')):
+            name = ' '.join(args)
+            rc, short, err = w.vctl(*args, '--json=short')
+            try:
+                doc = json.loads(short)
+            except ValueError:
+                doc = None
+            T.ok(rc == 0 and doc is not None and short.endswith('\n') and short.count('\n') == 1,
+                 f'{name} --json=short: exactly one line, of JSON', short + err)
+            rc, pretty, err = w.vctl(*args, '--json=pretty')
+            try:
+                same = json.loads(pretty) == doc
+            except ValueError:
+                same = False
+            T.ok(rc == 0 and same and pretty.count('\n') > 3 and re.search(r'\n\t+"', pretty) and '" : ' in pretty,
+                 f'{name} --json=pretty: several indented lines, the same document', short + pretty + err)
+            rc, plain, _ = w.vctl(*args, '--json')
+            T.ok(rc == 0 and plain == short, f'{name} --json on a pipe: short', plain)
+            rc, out = w.vctl_pty(*args, '--json')
+            try:
+                same = json.loads(out) == doc
+            except ValueError:
+                same = False
+            T.ok(rc == 0 and same and out.count('\n') > 3, f'{name} --json on a terminal: pretty', out)
+            rc, off, _ = w.vctl(*args, '--json=off')
+            _, text, _ = w.vctl(*args)
+            T.ok(rc == 0 and off == text and off[:1] not in ('{', '['), f'{name} --json=off: the text output', off)
+            rc, out, err = w.vctl(*args, '--json=bogus')
+            T.ok(rc == 2 and out == '' and
+                 f"{args[0]}: invalid --json= mode 'bogus'; expected short, pretty or off." in err,
+                 f'{name} --json=bogus: exit 2, names the option and the modes', (rc, out, err))
+        rc, out, err = w.vctl('--json=short', 'list')
+        T.ok(rc == 0 and out == w.vctl('list', '--json=short')[1], '--json=short before the command', out + err)
+        rc, out, err = w.vctl('monitor', 'web', '--json=bogus')
+        T.ok(rc == 2 and "monitor: invalid --json= mode 'bogus'" in err, 'monitor --json=bogus: exit 2', (rc, err))
+        rc, out, err = w.vctl('--json=', 'list')
+        T.ok(rc == 2 and "Invalid --json= mode ''" in err, '--json= (empty) before the command: exit 2', (rc, err))
+
+    def monitor_json_modes(self):
+        w, web = self.w, self.web
+        short = Monitor(w, 'short', 'web', '--json=short')
+        pretty = Monitor(w, 'pretty', '--json=pretty', 'web')
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (short.wait_for('"high"', 0.3) and
+                                                   pretty.wait_for('"event" : "high"', 0.01)):
+            web.bump(high=1)
+        web.bump(oom=1)
+        got = short.wait_for('"oom"', 5) and pretty.wait_for('"event" : "oom"', 5)
+
+        def stream(path):
+            objs, text = [], open(path).read()
+            dec, i = json.JSONDecoder(), 0
+            while i < len(text):
+                if text[i].isspace():
+                    i += 1
+                    continue
+                o, i = dec.raw_decode(text, i)
+                objs.append(o)
+            return objs, text
+        try:
+            s_objs = [json.loads(ln) for ln in short.lines()]
+            p_objs, p_text = stream(pretty.out)
+        except ValueError as e:
+            T.ok(False, 'monitor --json=short and --json=pretty print JSON', e)
+            return
+        T.ok(got and s_objs and all(o.get('jail') == 'web' for o in s_objs),
+             'monitor --json=short: one JSON object a line', short.lines())
+        T.ok(p_objs and p_text.count('\n') >= 5 * len(p_objs) and p_text.startswith('{\n\t"time" : '),
+             'monitor --json=pretty: each event an indented object over several lines', p_text[-600:])
+
+        def last_oom(objs):
+            o = [dict(x) for x in objs if x.get('event') == 'oom']
+            for x in o:
+                x.pop('time', None)
+                x.pop('timestamp', None)
+            return o[-1:]
+        T.ok(last_oom(s_objs) and last_oom(s_objs) == last_oom(p_objs),
+             'monitor: the same event in both modes (time aside)', (last_oom(s_objs), last_oom(p_objs)))
+        for m in (short, pretty):
+            m.proc.send_signal(signal.SIGINT)
+            try:
+                rc = m.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                rc = None
+            T.ok(rc == 0, 'monitor --json=MODE ends with status 0 on SIGINT', rc)
+
+    def legend(self):
+        w = self.w
+        rc, out, _ = w.vctl('list', '--no-legend')
+        _, full, _ = w.vctl('list')
+        T.ok(rc == 0 and [ln.split() for ln in out.splitlines()] == [ln.split() for ln in full.splitlines()[1:4]] and
+             full.splitlines()[4:] == ['', '3 jails listed.'],
+             'list --no-legend: the rows of list, no header, no empty line, no footer', out + '---\n' + full)
+        rc, out = w.vctl_pty('monitor', timeout=1.5)
+        T.ok('Monitoring every jail; press Ctrl-C to stop.' in out, 'monitor on a terminal: its legend line', out)
+        rc, out = w.vctl_pty('monitor', '--no-legend', timeout=1.5)
+        T.ok('Monitoring' not in out and 'unknown option' not in out, 'monitor --no-legend: without it', out)
+
+    def pager(self):
+        w = self.w
+        mark = 'sed s/^/P:/'
+        w.write(w.tmp + '/pager-env', '#!/bin/sh\necho "LESS=${LESS-unset}"\ncat >/dev/null\n', 0o755)
+        # the printing commands, each with its own output (stdout) or problems (stderr, the terminal too)
+        cases = (('list',), ('status', 'web'), ('cat', 'web'), ('properties', 'web'), ('verify', 'bad'),
+                 ('list', '--json=pretty'))
+        for args in cases:
+            name = ' '.join(args)
+            rc, out = w.vctl_pty(*args, VIRTUALING_PAGER=mark)
+            lines = out.splitlines()
+            T.ok(lines and all(ln.startswith('P:') for ln in lines),
+                 f'{name} on a terminal: every line through $VIRTUALING_PAGER ({mark})', out)
+            rc2, out2 = w.vctl_pty(*args, '--no-pager', VIRTUALING_PAGER=mark)
+            T.ok(rc2 == rc and out2 and 'P:' not in out2 and [ln[2:] for ln in lines] == out2.splitlines(),
+                 f'{name} --no-pager on a terminal: the same lines, straight to it', out2)
+            rc3, out3, err3 = w.vctl(*args, VIRTUALING_PAGER=mark)
+            T.ok(rc3 == rc and 'P:' not in out3 + err3, f'{name} on a pipe: no pager', out3 + err3)
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER=mark)
+        T.ok(out.startswith('P:' + UNDERLINE + 'JAIL') and f'{GREEN}active{NORMAL}' in out,
+             'list through the pager: still coloured (decided for the terminal)', repr(out[:200]))
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER=None, SYSTEMD_PAGER='sed s/^/S:/', PAGER='sed s/^/Q:/')
+        T.ok(out.startswith('S:'), 'without $VIRTUALING_PAGER: $SYSTEMD_PAGER', out[:100])
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER=None, PAGER='sed s/^/Q:/')
+        T.ok(out.startswith('Q:'), 'without either: $PAGER', out[:100])
+        for value in ('', 'cat', ' '):
+            rc, out = w.vctl_pty('list', VIRTUALING_PAGER=value, PAGER='sed s/^/Q:/')
+            T.ok(rc == 0 and out.startswith(UNDERLINE + 'JAIL'), f'$VIRTUALING_PAGER={value!r}: no pager', out[:100])
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER=w.tmp + '/pager-env')
+        T.ok(out.strip() == 'LESS=FRXMK', 'the pager gets LESS=FRXMK when $LESS is not set', out)
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER=w.tmp + '/pager-env', LESS='-S')
+        T.ok(out.strip() == 'LESS=-S', 'a $LESS of the user is kept', out)
+        # no pager to be found: printed straight to the terminal
+        os.makedirs(w.tmp + '/bin', exist_ok=True)
+        if not os.path.exists(w.tmp + '/bin/setpriv'):
+            os.symlink(shutil.which('setpriv'), w.tmp + '/bin/setpriv')
+        rc, out = w.vctl_pty('list', VIRTUALING_PAGER='/nonexistent/pager -x', PATH=w.tmp + '/bin')
+        T.ok(rc == 0 and out.startswith(UNDERLINE + 'JAIL') and out.rstrip().endswith('3 jails listed.'),
+             'no pager can be started (neither $VIRTUALING_PAGER nor less nor more): printed directly', out)
+        # monitor and set-memory never page (one follows events, the other may ask for a password)
+        rc, out = w.vctl_pty('monitor', timeout=1.5, VIRTUALING_PAGER=mark)
+        T.ok('Monitoring every jail' in out and 'P:' not in out, 'monitor on a terminal: no pager', out)
+        rc, out = w.vctl_pty('monitor', '--no-pager', timeout=1.5, VIRTUALING_PAGER=mark)
+        T.ok('Monitoring every jail' in out and 'unknown option' not in out, 'monitor --no-pager is taken', out)
+        rc, out = w.vctl_pty('set-memory', 'web', '64M', VIRTUALING_PAGER=mark)
+        T.ok(rc == 0 and out == 'MemoryMax of jail web set to 64.0M.\n', 'set-memory on a terminal: no pager', out)
+        rc, out, err = w.vctl('set-memory', '--no-pager', 'web', '64M')
+        T.ok(rc == 0 and err.startswith('MemoryMax of jail web'), 'set-memory --no-pager is taken', (rc, err))
+
+    def quiet(self):
+        w = self.w
+        rc, out, err = w.vctl('verify', '-q', 'bad')
+        T.ok(rc == 1 and out == '' and err == '', 'verify -q of an invalid jail: exit 1, nothing printed', (out, err))
+        rc, out, err = w.vctl('verify', 'bad')
+        T.ok(rc == 1 and 'CPUQuota=30000' in err, 'verify without -q: the problem', err)
+        rc, out, err = w.vctl('verify', '--quiet')
+        T.ok(rc == 1 and out == '' and err == '', 'verify --quiet of every jail: exit 1 (bad), nothing printed', err)
+        rc, out, err = w.vctl('-q', 'verify', 'web', 'db')
+        T.ok(rc == 0 and out == '' and err == '', '-q verify of valid jails: exit 0', err)
+        rc, out, err = w.vctl('verify', '-q', 'nosuch')
+        T.ok(rc == 4 and 'No jail nosuch found' in err, 'verify -q of an unknown jail: exit 4, still says so', err)
+        rc, out, err = w.vctl('list', '-q')
+        T.ok(rc == 2 and "list: unknown option '-q'" in err, 'list takes no -q: exit 2', err)
+
+    # -- set-memory and polkit: the client's side --
+
+    def polkit_client(self):
+        w = self.w
+        pk = self.pk = PolkitWorld(w)
+        pk.start()
+
+        def call(*args, pty=False, user=None, mode='ok', **env):
+            pk.clear()
+            pk.set_mode(mode)
+            if pty:
+                rc, out = w.vctl_pty(*args, user=user, **pk.env(**env))
+                err = out
+            else:
+                rc, out, err = w.vctl(*args, user=user, **pk.env(**env))
+            return rc, out, err, pk.set_memory_call(), pk.agents()
+
+        rc, out, err, c, agents = call('set-memory', 'web', '128M')
+        T.ok(rc == 0 and c.get('args') == [128 * M] and c.get('interactive') is False and agents == [],
+             'set-memory on a pipe: SetMemoryMax without ALLOW_INTERACTIVE_AUTHORIZATION, no agent', (rc, err, c))
+        gj = [x for x in pk.calls() if x['call'] == 'GetJail']
+        T.ok(gj and not any(x['interactive'] for x in gj), 'GetJail is never interactive', gj)
+        rc, out, err, c, agents = call('set-memory', 'web', '128M', pty=True)
+        T.ok(rc == 0 and c.get('interactive') is True, 'set-memory on a terminal: ALLOW_INTERACTIVE_AUTHORIZATION set',
+             (rc, err, c))
+        T.ok(agents == [], 'as root on a terminal: no polkit agent (root needs none)', agents)
+        for args, desc in ((('set-memory', 'web', '128M', '--no-ask-password'), 'set-memory … --no-ask-password'),
+                           (('--no-ask-password', 'set-memory', 'web', '128M'), '--no-ask-password set-memory …')):
+            rc, out, err, c, agents = call(*args, pty=True)
+            T.ok(rc == 0 and c.get('interactive') is False and agents == [],
+                 f'{desc} on a terminal: not interactive, no agent', (rc, err, c, agents))
+
+        # as nobody on a terminal: the agent runs while the call is made, and is gone after
+        rc, out, err, c, agents = call('set-memory', 'web', '1G', pty=True, user=NOBODY)
+        a = agents[0] if agents else {}
+        T.ok(rc == 0 and c.get('interactive') is True and len(agents) == 1,
+             'set-memory as nobody on a terminal: interactive, one agent started', (rc, err, c, agents))
+        T.ok(a.get('args', [''])[0] == '--notify-fd' and a.get('args', [])[2:] == ['--fallback'] and
+             a.get('fd_open') is True and a.get('uid') == NOBODY and a.get('stdin_tty') is True,
+             'the agent: pkttyagent --notify-fd N --fallback, N open in it, on the terminal, as the user', a)
+        T.ok(a and set(a.get('open_fds', [])) == {0, 1, 2, int(a['args'][1])},
+             'the agent inherits stdio and the notify descriptor only', a.get('open_fds'))
+        T.ok(a and c.get('agents') == [a['pid']], 'the agent was running when SetMemoryMax came', c)
+        T.ok(a.get('ended') is True and a.get('alive') is False, 'then it was ended (SIGTERM) and reaped', a)
+        rc, out, err, c, agents = call('set-memory', 'web', '1G', user=NOBODY)
+        T.ok(rc == 0 and c.get('interactive') is False and agents == [],
+             'set-memory as nobody on a pipe: not interactive, no agent', (rc, err, c, agents))
+        rc, out, err, c, agents = call('set-memory', 'web', '1G', '--no-ask-password', pty=True, user=NOBODY)
+        T.ok(rc == 0 and c.get('interactive') is False and agents == [],
+             'set-memory --no-ask-password as nobody on a terminal: not interactive, no agent', (rc, err, c, agents))
+        rc, out, err, c, agents = call('set-memory', 'web', '1G', pty=True, user=NOBODY,
+                                       VIRTUALING_PKTTYAGENT=pk.tmp + '/no-such-agent')
+        T.ok(rc == 0 and c.get('interactive') is True and agents == [],
+             'no pkttyagent installed: still interactive (another agent may answer)', (rc, err, c))
+
+        # the refusals
+        rc, out, err, c, _ = call('set-memory', 'web', '1G', mode='denied', user=NOBODY)
+        lines = err.splitlines()
+        T.ok(rc == 1 and out == '' and lines[:1] == ['Access denied: Not authorized by polkit (fake).'],
+             'AccessDenied: exit 1, "Access denied: " and the watcher\'s message', (rc, out, err))
+        T.ok(len(lines) == 2 and 'org.virtualing1.manage' in lines[1] and 'virtualing(1)' in lines[1] and
+             lines[1].endswith('The limit of jail web was not changed.'),
+             'AccessDenied: a hint naming the polkit action and virtualing(1), and that nothing changed', err)
+        rc, out, err, c, _ = call('set-memory', 'web', '1G', mode='interactive', user=NOBODY)
+        lines = err.splitlines()
+        T.ok(rc == 1 and out == '' and lines[:1] == ['Interactive authentication required.'] and len(lines) == 2 and
+             '--no-ask-password' in lines[1] and 'terminal' in lines[1] and
+             lines[1].endswith('The limit of jail web was not changed.'),
+             'InteractiveAuthorizationRequired: exit 1, says so, how to authenticate, nothing changed', (rc, err))
+        rc, out, err, c, _ = call('set-memory', 'web', '1G', '-q', mode='denied', user=NOBODY)
+        T.ok(rc == 1 and err.startswith('Access denied: '), 'set-memory -q: a refusal is still reported', err)
+        rc, out, err, c, _ = call('set-memory', 'web', '1G', pty=True, mode='interactive')
+        T.ok(rc == 1 and 'Interactive authentication required.' in err and c.get('interactive') is True,
+             'on a terminal too: the refusal reported, exit 1', (rc, err))
 
     def completion(self):
         w = self.w
@@ -745,15 +1164,36 @@ class Test:
             return sorted(x for x in p.stdout.splitlines() if x)
 
         got = complete('virtualing ')
-        T.ok(got == sorted(['list', 'status', 'cat', 'verify', 'properties', 'monitor', 'set-memory', 'run', '--help',
-                            '--version']),
+        T.ok(got == sorted(['list', 'status', 'cat', 'verify', 'properties', 'monitor', 'set-memory', 'run']),
              'completion: the commands', got)
+        got = complete('virtualing --')
+        T.ok(got == sorted(['--help', '--version', '--no-ask-password', '--no-pager', '--json', '--json=',
+                            '--no-legend', '--quiet']), 'completion: the options before a command', got)
         got = complete('virtualing status ')
         T.ok(got == ['bad', 'db', 'web'], 'completion: jail names for status, the masked one left out', got)
         got = complete('virtualing set-memory w')
         T.ok(got == ['web'], 'completion: a jail name for set-memory', got)
-        got = complete('virtualing list --')
-        T.ok(got == ['--help', '--json', '--no-legend'], 'completion: the options of list', got)
+        got = complete('virtualing --no-pager status --json = pretty w')
+        T.ok(got == ['web'], 'completion: options (--json = MODE split at "=") do not count as arguments', got)
+        want = {'list': ['--help', '--json', '--json=', '--no-legend', '--no-pager'],
+                'status': ['--help', '--json', '--json=', '--no-pager'],
+                'cat': ['--help', '--no-pager'],
+                'verify': ['--help', '--no-pager', '--quiet'],
+                'properties': ['--help', '--json', '--json=', '--no-pager'],
+                'monitor': ['--help', '--json', '--json=', '--no-legend', '--no-pager'],
+                'set-memory': ['--help', '--no-ask-password', '--no-pager', '--quiet'],
+                'run': ['--help', '--no-pager', '--quiet']}
+        for verb, opts in want.items():
+            got = complete(f'virtualing {verb} --')
+            T.ok(got == opts, f'completion: the options of {verb}', got)
+        got = complete('virtualing set-memory web 1G --no')
+        T.ok(got == ['--no-ask-password', '--no-pager'], 'completion: options after set-memory\'s arguments', got)
+        got = complete('virtualing list --json=')
+        T.ok(got == ['--json=off', '--json=pretty', '--json=short'], 'completion: the modes of --json= (one word)', got)
+        got = complete('virtualing list --json = p')
+        T.ok(got == ['pretty'], 'completion: the modes of --json= ("=" a word of its own)', got)
+        got = complete('virtualing list --json =')
+        T.ok(got == ['off', 'pretty', 'short'], 'completion: every mode right after "--json="', got)
 
     def without_watcher(self):
         w = self.w
@@ -816,6 +1256,9 @@ def main():
     def finish():
         if T.failed:
             T.diag('watcher log (tail):\n' + world.watcher_log()[-3000:])
+        if test.pk is not None:
+            test.pk.stop_procs()
+            test.pk.remove_tmp()
         world.cleanup()
 
     sections = [('list', test.list_plain), ('list --json', test.list_json),
@@ -825,7 +1268,10 @@ def main():
                 ('status on a terminal', test.status_terminal),
                 ('monitor and set-memory', test.monitor_and_set_memory),
                 ('an ad hoc jail', test.adhoc), ('set-memory errors', test.set_memory_errors),
-                ('--help', test.help_and_usage), ('bash completion', test.completion),
+                ('--help', test.help_and_usage), ('--json=MODE', test.json_modes),
+                ('monitor --json=MODE', test.monitor_json_modes), ('--no-legend', test.legend),
+                ('the pager', test.pager), ('--quiet', test.quiet),
+                ('set-memory and polkit (the client)', test.polkit_client), ('bash completion', test.completion),
                 ('without the watcher', test.without_watcher)]
     return vtest.run_sections(T, t_start, test.setup, 'setup: private bus, fake systemd, watcher, jails', sections,
                               finish)

@@ -429,14 +429,16 @@ class Test:
         rc, err = w.finish_run(p)
         T.ok(rc == 3, 'run returns the command\'s exit status (3)', (rc, err))
         T.ok(w.addresses() == [], 'the addresses are removed when the command has ended', w.addresses())
-        T.ok(err == '', 'nothing on stderr', err)
+        T.ok(err == 'Running jail web as unit virtualing-web.scope.\n',
+             'on stderr only "Running jail web as unit virtualing-web.scope.", as systemd-run says it', err)
 
     def file_run(self):
         w = self.w
         w.set_mode('done')
-        p = w.start_run(w.adhoc + '/batch1.conf')
+        p = w.start_run(w.adhoc + '/batch1.conf', '-q')
         rc, err = w.finish_run(p)
         T.ok(rc == 0 and w.out_file('where') == 'in-jail', 'run FILE: runs the jail, exit status 0', (rc, err))
+        T.ok(err == '', 'run -q FILE: nothing on stderr (no "Running jail …")', err)
         start = w.new_calls(p, 'StartTransientUnit')
         self.check_props(start[0] if start else {}, 'virtualing-batch1.scope', w.adhoc, 'batch1',
                          'run FILE (drop-in beside it)')
@@ -531,6 +533,11 @@ class Test:
         T.ok(rc == 4 and 'No jail nosuchjail' in err, 'no such jail: exit 4', (rc, err))
         p = subprocess.run([w.ctl, 'run'], capture_output=True, text=True, timeout=10)
         T.ok(p.returncode == 2, 'run without an argument: exit 2', p.stderr)
+        # --no-pager is taken (run never pages: the terminal is the command's); --json is not
+        rc, err = w.run('--no-pager', 'nosuchjail')
+        T.ok(rc == 4 and 'No jail nosuchjail' in err, 'run --no-pager NAME: the option is taken', (rc, err))
+        rc, err = w.run('nosuchjail', '--json')
+        T.ok(rc == 2 and "unknown option '--json'" in err, 'run NAME --json: an unknown option, exit 2', (rc, err))
 
 
 def main():

@@ -108,6 +108,19 @@ int main(void) {
         CAPTURE_STDERR(out, log_warning("plain"));
         is_str(out, "plain\n", "console without the ident prefix");
 
+        /* --quiet: informational messages dropped, warnings and errors kept */
+        log_set_max_level(LOG_WARNING);
+        CAPTURE_STDERR(out, log_info("informational"));
+        is_str(out, "", "above the maximum level (LOG_INFO over LOG_WARNING): nothing");
+        CAPTURE_STDERR(out, log_warning("a warning"));
+        is_str(out, "a warning\n", "at the maximum level: printed");
+        CAPTURE_STDERR(out, r = log_error_errno(EIO, "an error"));
+        is_str(out, "an error\n", "an error: printed");
+        is_int(r, -EIO, "log_error_errno() returns -abs(error) under a maximum level too");
+        log_set_max_level(LOG_DEBUG);
+        CAPTURE_STDERR(out, log_info("again"));
+        is_str(out, "again\n", "LOG_DEBUG lets everything through again");
+
         /* no journal: the console */
         unlink(path);
         close(fd);
