@@ -644,7 +644,8 @@ EOF
         sleep 1 # polkitd reads a new rules file when it sees it
 
         o=$(runuser -u operator1 -- virtualing set-memory ops 96M 2>&1)
-        check_eq "an operator (group virtualing-operators) sets MemoryMax=96M: exit 0" "0" "$?${o:+ $o}"
+        check_eq "an operator (group virtualing-operators) sets MemoryMax=96M: exit 0, and says so" \
+                "0 MemoryMax of jail ops set to 96.0M." "$? $o"
         check_eq "the cgroup follows: memory.max 100663296" 100663296 "$(cgfile $u memory.max)"
         check_eq "systemd's MemoryMax says so too" 100663296 "$(prop $u MemoryMax)"
         o=$(runuser -u operator1 -- busctl call org.virtualing1 "$p" org.virtualing1.Jail SetMemoryHigh t 94371840 2>&1)
