@@ -287,6 +287,9 @@ install -d "$root/usr/local/lib/virtualing-vmtest" "$root/etc/virtualing" "$root
 install -m 0755 "$here/guest/vmtest.sh" "$root/usr/local/lib/virtualing-vmtest/vmtest.sh"
 install -m 0755 "$here/guest/signals.py" "$root/usr/local/lib/virtualing-vmtest/signals.py"
 install -m 0755 "$here/guest/properties.py" "$root/usr/local/lib/virtualing-vmtest/properties.py"
+# the Ansible role and its example playbook, for scenario_ansible
+rm -rf "$root/usr/local/lib/virtualing-vmtest/ansible"
+cp -r "$src/contrib/ansible" "$root/usr/local/lib/virtualing-vmtest/ansible" || bail "copying contrib/ansible failed"
 # the generator's golden inputs, for scenario_properties: what systemd reads of each
 rm -rf "$root/usr/local/lib/virtualing-vmtest/golden"
 install -d "$root/usr/local/lib/virtualing-vmtest/golden"
