@@ -27,7 +27,7 @@
 #   VIRTUALING_VM_CACHE        image cache (default /var/cache/virtualing-vm)
 #   VIRTUALING_VM_KVM=1        use KVM instead of software emulation (TCG, the default:
 #                              nested KVM hangs on some machines)
-#   VIRTUALING_VM_TIMEOUT      seconds the VM may run (default 600)
+#   VIRTUALING_VM_TIMEOUT      seconds the VM may run (default 1200)
 #   VIRTUALING_VM_RUN_TIMEOUT  seconds for everything, image build included (default 1800)
 #   VIRTUALING_VM_SOURCE       source tree to build (default: this script's checkout)
 #   VIRTUALING_VM_INSTALL      how virtualing gets into the image: deb (default: the
@@ -90,7 +90,7 @@ case $install_mode in
 deb | meson) ;;
 *) echo "run.sh: VIRTUALING_VM_INSTALL must be deb or meson, not $install_mode" >&2; exit 2 ;;
 esac
-vm_timeout=${VIRTUALING_VM_TIMEOUT:-600}
+vm_timeout=${VIRTUALING_VM_TIMEOUT:-1200}
 deadline=$((SECONDS + ${VIRTUALING_VM_RUN_TIMEOUT:-1800}))
 remaining() { local r=$((deadline - SECONDS)); [ $r -gt 1 ] && echo $r || echo 1; }
 
@@ -287,6 +287,9 @@ install -d "$root/usr/local/lib/virtualing-vmtest" "$root/etc/virtualing" "$root
 install -m 0755 "$here/guest/vmtest.sh" "$root/usr/local/lib/virtualing-vmtest/vmtest.sh"
 install -m 0755 "$here/guest/signals.py" "$root/usr/local/lib/virtualing-vmtest/signals.py"
 install -m 0755 "$here/guest/properties.py" "$root/usr/local/lib/virtualing-vmtest/properties.py"
+# the Ansible role and its example playbook, for scenario_ansible
+rm -rf "$root/usr/local/lib/virtualing-vmtest/ansible"
+cp -r "$src/contrib/ansible" "$root/usr/local/lib/virtualing-vmtest/ansible" || bail "copying contrib/ansible failed"
 # the generator's golden inputs, for scenario_properties: what systemd reads of each
 rm -rf "$root/usr/local/lib/virtualing-vmtest/golden"
 install -d "$root/usr/local/lib/virtualing-vmtest/golden"

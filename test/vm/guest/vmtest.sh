@@ -1792,6 +1792,126 @@ print(drop(json.loads(sys.argv[1])) == drop(json.loads(sys.argv[2])))' "$o" "$p"
         reload
 }
 
+# ---------------------------------------------------------------- the Ansible role
+# contrib/ansible/roles/virtualing as a fleet runs it, on this machine (-i localhost, -c
+# local): a jail deployed, nothing changed the second time, a refused file that changes
+# nothing, a changed limit that restarts the jail, a jail of the host's stopped and
+# disabled against its own WantedBy=, and one removed. Four runs of a minute or two each
+# under emulation.
+# ansible_run VARIABLES: the role with these variables (YAML), output in $run/ansible.out
+ansible_run() {
+        local t0=$SECONDS rc
+        printf '%s\n' "$1" >"$run/ansible-vars.yml"
+        HOME=/root ANSIBLE_ROLES_PATH="$here/ansible/roles" ANSIBLE_NOCOLOR=1 ANSIBLE_PIPELINING=1 \
+                ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCAL_TEMP="$run/ansible-tmp" \
+                timeout 900 ansible-playbook -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 \
+                -e "@$run/ansible-vars.yml" "$run/ansible-play.yml" >"$run/ansible.out" 2>&1
+        rc=$?
+        say "(ansible-playbook: exit status $rc after $((SECONDS - t0)) s; $(ansible_recap))"
+        return $rc
+}
+ansible_recap() { sed -n 's/^localhost *: *//p' "$run/ansible.out" | tr -s ' '; }
+# ansible_task NAME: what ansible-playbook printed for the role's task NAME
+ansible_task() {
+        awk -v t="TASK [virtualing : $1]" 'index($0, t) == 1 { on = 1; next } /^(TASK|PLAY|RUNNING HANDLER) / { on = 0 } on' \
+                "$run/ansible.out"
+}
+# check_play DESC EXPECTED(0|fail) STATUS: how the last run ended; its output when not as expected
+check_play() {
+        if { [ "$2" = 0 ] && [ "$3" = 0 ]; } || { [ "$2" = fail ] && [ "$3" != 0 ]; }; then
+                ok "$1"
+        else
+                notok "$1" "exit status $3" "$(tail -n 40 "$run/ansible.out")"
+        fi
+}
+ansa_conf() { printf '[Jail]\nRoot=/srv/jails/ansa\nExec=/bin/sleep infinity\n\n[Resources]\nMemoryMax=%s\nTasksMax=8\n' "$1"; }
+ansb_conf() { printf '[Jail]\nRoot=/srv/jails/ansb\nExec=/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n'; }
+# ansible_vars INSTALL ANSA-MEMORYMAX [MORE]: the variables of a run: the jail ansa, then
+# with MORE ansb stopped and disabled and ansc removed
+ansible_vars() {
+        printf 'virtualing_install_package: %s\nvirtualing_jails:\n  - name: ansa\n    config: |\n' "$1"
+        ansa_conf "$2" | sed 's/^/      /'
+        [ -n "${3:-}" ] || return 0
+        printf '  - name: ansb\n    state: stopped\n    enabled: false\n    config: |\n'
+        ansb_conf | sed 's/^/      /'
+        printf '  - name: ansc\n    state: absent\n'
+}
+scenario_ansible() {
+        local pid pid2 t1 u=virtualing@ansa.service ub=virtualing@ansb.service uc=virtualing@ansc.service
+        local wants=/run/systemd/generator/multi-user.target.wants
+        say "" "== the Ansible role (contrib/ansible): jails rolled out with $(ansible-playbook --version | head -n 1)"
+        units+=("$u")
+        printf -- '- name: virtualing jails\n  hosts: all\n  gather_facts: false\n  roles:\n    - virtualing\n' \
+                >"$run/ansible-play.yml"
+        # jails of the host's, running: ansb enabled by its own file, ansc with a drop-in of
+        # the administrator's
+        ansb_conf | jail ansb
+        printf '[Jail]\nRoot=/srv/jails/ansc\nExec=/bin/sleep infinity\n' | jail ansc
+        mkdir -p /etc/virtualing/ansc.conf.d
+        printf '[Resources]\nTasksMax=16\n' >/etc/virtualing/ansc.conf.d/50-admin.conf
+        reload "with the jails ansb and ansc"
+        check "virtualing@ansb and virtualing@ansc start" sc start "$ub" "$uc"
+
+        say "" "--- 1: ansa, started and enabled (the defaults); the package is installed already"
+        ansible_run "$(ansible_vars true 64M)"
+        check_play "the role deploys a jail (ansible-playbook exits 0)" 0 $?
+        check "/etc/virtualing/ansa.conf is the config's text, byte for byte" cmp <(ansa_conf 64M) /etc/virtualing/ansa.conf
+        check_eq "it is root's, mode 0644" "root root 644" "$(stat -c '%U %G %a' /etc/virtualing/ansa.conf 2>&1)"
+        check_eq "virtualing@ansa is active" active "$(prop $u ActiveState)"
+        check "enabled: the generator linked it into multi-user.target.wants" test -L "$wants/$u"
+        check_grep "systemd has multi-user.target want it" multi-user.target "$(prop $u WantedBy)"
+        check_eq "memory.max is MemoryMax=64M" 67108864 "$(cgfile $u memory.max)"
+        check_grep "the apt task changes nothing (no network here)" "ok: [localhost]" "$(ansible_task 'Install virtualing')"
+        check_eq "a jail started for the first time is not restarted as well" \
+                "changed: [localhost] => (item=ansa)|" \
+                "$(ansible_task 'Start the jails that do not run' | grep -F '(item=ansa)')|$(ansible_task 'Restart the running jails whose file changed' | grep -F 'changed:')"
+        pid=$(prop $u MainPID)
+        t1=$(prop $u ExecMainStartTimestampMonotonic)
+
+        say "" "--- 2: the same variables again"
+        ansible_run "$(ansible_vars true 64M)"
+        check_play "the second run succeeds" 0 $?
+        check_grep "it changes nothing (PLAY RECAP changed=0)" "changed=0 " "$(ansible_recap)"
+        check_eq "the jail was not restarted" "$pid" "$(prop $u MainPID)"
+
+        say "" "--- 3: a MemoryMax= that virtualing verify refuses; ansb to stop, ansc to remove"
+        ansible_run "$(ansible_vars false lots more)"
+        check_play "the play fails" fail $?
+        check_grep "it says why, at the jail file's own path and line" \
+                "/etc/virtualing/ansa.conf:6: [Resources] MemoryMax=lots" "$(cat "$run/ansible.out")"
+        check "the old /etc/virtualing/ansa.conf is left" cmp <(ansa_conf 64M) /etc/virtualing/ansa.conf
+        check_eq "the jail runs on, not restarted" "active $pid" "$(prop $u ActiveState) $(prop $u MainPID)"
+        check_eq "no other jail was touched (ansb and ansc active, ansc's file there)" "active active yes" \
+                "$(prop $ub ActiveState) $(prop $uc ActiveState) $([ -e /etc/virtualing/ansc.conf ] && echo yes)"
+        check_eq "the staging directory is gone" "" "$(ls -d /run/virtualing-ansible.* 2>/dev/null)"
+
+        say "" "--- 4: MemoryMax=96M; ansb stopped and disabled; ansc absent"
+        ansible_run "$(ansible_vars false 96M more)"
+        check_play "the play succeeds" 0 $?
+        check_eq "the new limit reached the running jail's cgroup (memory.max)" 100663296 "$(cgfile $u memory.max)"
+        pid2=$(prop $u MainPID)
+        if [ "$(prop $u ActiveState)" = active ] && [ "$pid2" != "$pid" ] &&
+                [ "$(prop $u ExecMainStartTimestampMonotonic)" != "$t1" ]; then
+                ok "the jail was restarted (MainPID $pid -> $pid2)"
+        else
+                notok "the jail was restarted" "MainPID $pid -> $pid2, $(prop $u ActiveState)" \
+                        "$(ansible_task 'Restart the running jails whose file changed')"
+        fi
+        check_eq "ansb is stopped, its file as it was" "inactive same" \
+                "$(prop $ub ActiveState) $(cmp -s <(ansb_conf) /etc/virtualing/ansb.conf && echo same)"
+        check_eq "ansb is disabled although its file says WantedBy=multi-user.target: no link, no WantedBy" "no " \
+                "$([ -L "$wants/$ub" ] && echo yes || echo no) $(prop $ub WantedBy)"
+        say "(systemctl is-enabled: $(systemctl is-enabled $u 2>&1) for ansa, $(systemctl is-enabled $ub 2>&1) for ansb)"
+        check_eq "ansc is stopped and its file gone" "inactive no" \
+                "$(prop $uc ActiveState) $([ -e /etc/virtualing/ansc.conf ] && echo yes || echo no)"
+        check_eq "the administrator's drop-in of ansc is left" "50-admin.conf" "$(ls /etc/virtualing/ansc.conf.d 2>&1)"
+
+        sc stop "$u" "$ub" >/dev/null 2>&1
+        rm -rf /etc/virtualing/ansa.conf /etc/virtualing/ansa.conf.d /etc/virtualing/ansb.conf \
+                /etc/virtualing/ansb.conf.d /etc/virtualing/ansc.conf.d
+        sc daemon-reload
+}
+
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 scenario_legacy() {
         local u p s line e count cur mx ev grown=
@@ -1980,6 +2100,7 @@ all)
         scenario_postgresql
         scenario_ssh
         scenario_cli
+        scenario_ansible
         ;;
 *)
         # run.sh --only NAME[,NAME…]
