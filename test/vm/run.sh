@@ -28,7 +28,7 @@
 #   VIRTUALING_VM_KVM=1        use KVM instead of software emulation (TCG, the default:
 #                              nested KVM hangs on some machines)
 #   VIRTUALING_VM_TIMEOUT      seconds the VM may run (default 1200)
-#   VIRTUALING_VM_RUN_TIMEOUT  seconds for everything, image build included (default 1800)
+#   VIRTUALING_VM_RUN_TIMEOUT  seconds for everything, image build included (default 2500)
 #   VIRTUALING_VM_SOURCE       source tree to build (default: this script's checkout)
 #   VIRTUALING_VM_INSTALL      how virtualing gets into the image: deb (default: the
 #                              Debian package, built with dpkg-buildpackage -b in a
@@ -91,7 +91,7 @@ deb | meson) ;;
 *) echo "run.sh: VIRTUALING_VM_INSTALL must be deb or meson, not $install_mode" >&2; exit 2 ;;
 esac
 vm_timeout=${VIRTUALING_VM_TIMEOUT:-1200}
-deadline=$((SECONDS + ${VIRTUALING_VM_RUN_TIMEOUT:-1800}))
+deadline=$((SECONDS + ${VIRTUALING_VM_RUN_TIMEOUT:-2500}))
 remaining() { local r=$((deadline - SECONDS)); [ $r -gt 1 ] && echo $r || echo 1; }
 
 log() { echo "vm: $*" >&2; }
