@@ -341,7 +341,9 @@ static void help(void) {
                "     --json=MODE          JSON output: short (one line), pretty or off (list, status,\n"
                "                          properties, monitor); --json alone is pretty on a\n"
                "                          terminal, short otherwise\n"
-               "     --no-legend          Leave out header and footer lines (list, monitor)\n"
+               "     --no-legend          Leave out header and footer lines (list, monitor; taken,\n"
+               "                          with nothing to leave out, by status, cat, verify,\n"
+               "                          properties)\n"
                "     --no-pager           Do not send the output through a pager\n"
                "  -q --quiet              Print no informational messages (verify: no problems,\n"
                "                          only the exit status; set-memory, run)\n"
@@ -363,10 +365,10 @@ static const struct {
         const char *arguments; /* for its usage */
 } verbs[] = {
         { "list", verb_list, VERB_JSON | VERB_NO_LEGEND | VERB_NO_PAGER, "" },
-        { "status", verb_status, VERB_JSON | VERB_NO_PAGER, "NAME" },
-        { "cat", verb_cat, VERB_NO_PAGER, "NAME…" },
-        { "verify", verb_verify, VERB_NO_PAGER | VERB_QUIET, "[NAME|FILE…]" },
-        { "properties", verb_properties, VERB_JSON | VERB_NO_PAGER, "NAME|FILE" },
+        { "status", verb_status, VERB_JSON | VERB_NO_LEGEND | VERB_NO_PAGER, "NAME" },
+        { "cat", verb_cat, VERB_NO_LEGEND | VERB_NO_PAGER, "NAME…" },
+        { "verify", verb_verify, VERB_NO_LEGEND | VERB_NO_PAGER | VERB_QUIET, "[NAME|FILE…]" },
+        { "properties", verb_properties, VERB_JSON | VERB_NO_LEGEND | VERB_NO_PAGER, "NAME|FILE" },
         { "monitor", verb_monitor, VERB_JSON | VERB_NO_LEGEND | VERB_NO_PAGER, "[NAME]" },
         { "set-memory", verb_set_memory, VERB_NO_PAGER | VERB_QUIET | VERB_NO_ASK_PASSWORD, "NAME SIZE" },
         { "run", verb_run, VERB_NO_PAGER | VERB_QUIET, "NAME|FILE" },

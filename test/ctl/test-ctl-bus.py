@@ -898,13 +898,14 @@ class Test:
              'virtualing --help names every command', out)
         rc, _, err = w.vctl('list', '--bogus')
         T.ok(rc == 2 and '--bogus' in err, 'an unknown option exits 2', err)
-        rc, _, err = w.vctl('status', 'web', '--no-legend')
-        T.ok(rc == 2 and "status: unknown option '--no-legend'" in err, 'an option of another command exits 2', err)
-        rc, _, err = w.vctl('--no-legend', 'status', 'web')
-        T.ok(rc == 2 and "status: unknown option '--no-legend'" in err,
+        rc, _, err = w.vctl('status', 'web', '--no-ask-password')
+        T.ok(rc == 2 and "status: unknown option '--no-ask-password'" in err, 'an option of another command exits 2',
+             err)
+        rc, _, err = w.vctl('--quiet', 'status', 'web')
+        T.ok(rc == 2 and "status: unknown option '--quiet'" in err,
              'an option of another command before it exits 2 too', err)
         for verb, opts in (('list', ['[--json[=MODE]]', '[--no-legend]', '[--no-pager]']),
-                           ('status', ['NAME', '[--json[=MODE]]', '[--no-pager]']),
+                           ('status', ['NAME', '[--json[=MODE]]', '[--no-legend]', '[--no-pager]']),
                            ('set-memory', ['NAME', 'SIZE', '[--no-pager]', '[-q]', '[--no-ask-password]'])):
             rc, out, _ = w.vctl(verb, '-h')
             T.ok(rc == 0 and out.splitlines()[0].split()[3:] == opts,
@@ -1011,6 +1012,11 @@ class Test:
         T.ok('Monitoring every jail; press Ctrl-C to stop.' in out, 'monitor on a terminal: its legend line', out)
         rc, out = w.vctl_pty('monitor', '--no-legend', timeout=1.5)
         T.ok('Monitoring' not in out and 'unknown option' not in out, 'monitor --no-legend: without it', out)
+        # the others have no legend: taken, and the output is the same
+        for args in (('status', 'web'), ('cat', 'web'), ('verify', 'web'), ('properties', 'web')):
+            with_legend, without = w.vctl(*args), w.vctl(*args, '--no-legend')
+            T.ok(without[0] == with_legend[0] and without[1] == with_legend[1] and 'unknown option' not in without[2],
+                 f'{args[0]} --no-legend: taken, the same output', (with_legend, without))
 
     def pager(self):
         w = self.w
@@ -1176,10 +1182,10 @@ class Test:
         got = complete('virtualing --no-pager status --json = pretty w')
         T.ok(got == ['web'], 'completion: options (--json = MODE split at "=") do not count as arguments', got)
         want = {'list': ['--help', '--json', '--json=', '--no-legend', '--no-pager'],
-                'status': ['--help', '--json', '--json=', '--no-pager'],
-                'cat': ['--help', '--no-pager'],
-                'verify': ['--help', '--no-pager', '--quiet'],
-                'properties': ['--help', '--json', '--json=', '--no-pager'],
+                'status': ['--help', '--json', '--json=', '--no-legend', '--no-pager'],
+                'cat': ['--help', '--no-legend', '--no-pager'],
+                'verify': ['--help', '--no-legend', '--no-pager', '--quiet'],
+                'properties': ['--help', '--json', '--json=', '--no-legend', '--no-pager'],
                 'monitor': ['--help', '--json', '--json=', '--no-legend', '--no-pager'],
                 'set-memory': ['--help', '--no-ask-password', '--no-pager', '--quiet'],
                 'run': ['--help', '--no-pager', '--quiet']}
