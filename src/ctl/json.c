@@ -120,19 +120,22 @@ void json_emit(FILE *out, const char *doc, JsonMode mode) {
         fputc('\n', out);
 }
 
-int json_output(JsonMode mode, void (*writer)(FILE *f, const void *userdata), const void *userdata) {
+int json_output(JsonMode mode, int (*writer)(FILE *f, void *userdata), void *userdata) {
         _cleanup_free_ char *doc = NULL;
         size_t size = 0;
         FILE *f;
         bool failed;
+        int r;
 
         f = open_memstream(&doc, &size);
         if (!f)
                 return -ENOMEM;
-        writer(f, userdata);
+        r = writer(f, userdata);
         failed = ferror(f);
         if (fclose(f) != 0 || failed)
                 return -ENOMEM;
+        if (r < 0)
+                return r;
         json_emit(stdout, doc, mode);
         return 0;
 }

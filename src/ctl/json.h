@@ -26,6 +26,6 @@ void json_u64(FILE *f, uint64_t v, bool known);
  * (JSON_SHORT or JSON_PRETTY), followed by a newline. */
 void json_emit(FILE *out, const char *doc, JsonMode mode);
 
-/* Has WRITER write one compact document, then prints it to stdout in MODE. -ENOMEM if
- * the document could not be built. */
-int json_output(JsonMode mode, void (*writer)(FILE *f, const void *userdata), const void *userdata);
+/* Has WRITER write one compact document, then prints it to stdout in MODE. WRITER's
+ * error, or -ENOMEM if the document could not be built. */
+int json_output(JsonMode mode, int (*writer)(FILE *f, void *userdata), void *userdata);

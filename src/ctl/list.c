@@ -196,7 +196,7 @@ static int collect(Rows *rows, bool *ret_watcher) {
         return 0;
 }
 
-static void write_json(FILE *f, const void *userdata) {
+static int write_json(FILE *f, void *userdata) {
         const Rows *rows = userdata;
 
         fputc('[', f);
@@ -229,6 +229,7 @@ static void write_json(FILE *f, const void *userdata) {
                 fputc('}', f);
         }
         fputc(']', f);
+        return 0;
 }
 
 static int print_table(const Rows *rows, bool legend, bool have_watcher) {

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "companion.h"
 #include "macro.h"
 #include "pager.h"
 #include "parse-util.h"
@@ -55,15 +55,8 @@ static bool locale_is_utf8(void) {
 
 /* The child: reads the pipe on its stdin, writes to our terminal. If no pager can be
  * executed, it says so with errno on STATUS_FD (close-on-exec: end of file means one was). */
-_noreturn_ static void pager_child(int read_fd, int status_fd, char **words, pid_t parent) {
-        static const int reset[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD };
-        sigset_t none;
+_noreturn_ static void pager_child(int read_fd, int status_fd, char **words) {
         int e;
-
-        for (size_t i = 0; i < ELEMENTSOF(reset); i++)
-                (void) signal(reset[i], SIG_DFL);
-        sigemptyset(&none);
-        (void) sigprocmask(SIG_SETMASK, &none, NULL);
 
         if (dup2(read_fd, STDIN_FILENO) < 0)
                 goto fail;
@@ -71,12 +64,6 @@ _noreturn_ static void pager_child(int read_fd, int status_fd, char **words, pid
                 goto fail;
         if (!getenv("LESSCHARSET") && locale_is_utf8() && setenv("LESSCHARSET", "utf-8", 1) < 0)
                 goto fail;
-        /* a pager left behind would fight the shell for the terminal */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
-                goto fail;
-        if (getppid() != parent)
-                _exit(EXIT_SUCCESS);
-
         if (words)
                 (void) execvp(words[0], words);
         (void) execlp("less", "less", (char *) NULL);
@@ -92,7 +79,7 @@ int pager_open(bool disabled) {
         _cleanup_strv_free_ char **words = NULL;
         struct sigaction ignore = { .sa_handler = SIG_IGN };
         const char *term = getenv("TERM");
-        pid_t parent = getpid(), pid;
+        pid_t pid;
         int fds[2], e;
         ssize_t n;
 
@@ -112,13 +99,11 @@ int pager_open(bool disabled) {
         status_read = fds[0];
         status_write = fds[1];
 
-        (void) fflush(stdout);
-        (void) fflush(stderr);
-        pid = fork();
+        pid = fork_companion();
         if (pid < 0)
                 return 0;
         if (pid == 0)
-                pager_child(data_read, status_write, words, parent);
+                pager_child(data_read, status_write, words);
         data_read = safe_close(data_read);
         status_write = safe_close(status_write);
 

@@ -7,10 +7,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "companion.h"
 #include "macro.h"
 #include "polkit-agent.h"
 
@@ -22,16 +22,9 @@ static pid_t agent_pid = 0;
 /* The child: NOTIFY_FD (close-on-exec) is copied to a descriptor of 3 or more that is not,
  * the only one the agent inherits besides stdio; stdout and stderr that are not the
  * terminal are replaced by it, so that a reader of our pipe does not wait on the agent. */
-_noreturn_ static void agent_child(const char *path, int notify_fd, pid_t parent) {
-        static const int reset[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD };
+_noreturn_ static void agent_child(const char *path, int notify_fd) {
         char number[16];
-        sigset_t none;
         int fd;
-
-        for (size_t i = 0; i < ELEMENTSOF(reset); i++)
-                (void) signal(reset[i], SIG_DFL);
-        sigemptyset(&none);
-        (void) sigprocmask(SIG_SETMASK, &none, NULL);
 
         fd = fcntl(notify_fd, F_DUPFD, 3);
         if (fd < 0)
@@ -44,10 +37,6 @@ _noreturn_ static void agent_child(const char *path, int notify_fd, pid_t parent
                                 safe_close(tty);
                         }
                 }
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
-                _exit(EXIT_FAILURE);
-        if (getppid() != parent)
-                _exit(EXIT_SUCCESS);
         snprintf(number, sizeof(number), "%d", fd);
         (void) execl(path, path, "--notify-fd", number, "--fallback", (char *) NULL);
         _exit(EXIT_FAILURE);
@@ -57,7 +46,7 @@ int polkit_agent_open(void) {
         _cleanup_close_ int ready_read = -EBADF, ready_write = -EBADF;
         const char *path = getenv("VIRTUALING_PKTTYAGENT") ?: PKTTYAGENT;
         struct pollfd p;
-        pid_t parent = getpid(), pid;
+        pid_t pid;
         int fds[2], r;
 
         if (agent_pid > 0)
@@ -69,13 +58,11 @@ int polkit_agent_open(void) {
         ready_read = fds[0];
         ready_write = fds[1];
 
-        (void) fflush(stdout);
-        (void) fflush(stderr);
-        pid = fork();
+        pid = fork_companion();
         if (pid < 0)
                 return 0;
         if (pid == 0)
-                agent_child(path, ready_write, parent);
+                agent_child(path, ready_write);
         ready_write = safe_close(ready_write);
         agent_pid = pid;
 

@@ -12,6 +12,7 @@
 #include "parse-util.h"
 
 typedef struct Printer {
+        const Jail *jail;
         bool json;
         FILE *f;                /* the JSON document, compact */
         const char *open_array; /* the "a(st)" property whose array is open (JSON) */
@@ -71,10 +72,20 @@ static int print_value(const JailBusValue *v, void *userdata) {
         return 0;
 }
 
+/* The document: one member per property, as busctl --json prints a property. */
+static int write_json(FILE *f, void *userdata) {
+        Printer *p = userdata;
+        int r;
+
+        p->f = f;
+        r = jail_bus_values_foreach(p->jail, print_value, p);
+        close_array(p);
+        fputs(p->n > 0 ? "}" : "{}", f);
+        return r;
+}
+
 int verb_properties(int argc, char *argv[]) {
         _cleanup_(jail_freep) Jail *j = NULL;
-        _cleanup_free_ char *doc = NULL;
-        size_t size = 0;
         Printer p = { .json = arg_json != JSON_OFF };
         int r;
 
@@ -85,28 +96,15 @@ int verb_properties(int argc, char *argv[]) {
         r = load_jail_arg(argv[1], &j);
         if (r != EXIT_OK)
                 return r;
-        if (p.json) {
-                p.f = open_memstream(&doc, &size);
-                if (!p.f) {
-                        log_error("Out of memory.");
-                        return EXIT_FAILED;
-                }
-        }
+        p.jail = j;
         (void) pager_open(arg_no_pager);
-        r = jail_bus_values_foreach(j, print_value, &p);
-        if (p.json) {
-                close_array(&p);
-                fputs(p.n > 0 ? "}" : "{}", p.f);
-                if (ferror(p.f) && r >= 0)
-                        r = -ENOMEM;
-                if (fclose(p.f) != 0 && r >= 0)
-                        r = -ENOMEM;
-        }
+        if (p.json)
+                r = json_output(arg_json, write_json, &p);
+        else
+                r = jail_bus_values_foreach(j, print_value, &p);
         if (r < 0) {
                 log_error("Out of memory.");
                 return EXIT_FAILED;
         }
-        if (p.json)
-                json_emit(stdout, doc, arg_json);
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }

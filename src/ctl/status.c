@@ -146,7 +146,7 @@ static void json_strv(FILE *f, char * const *l) {
         fputc(']', f);
 }
 
-static void write_json(FILE *f, const void *userdata) {
+static int write_json(FILE *f, void *userdata) {
         const Status *s = userdata;
         bool unit = s->have_unit;
 
@@ -223,6 +223,7 @@ static void write_json(FILE *f, const void *userdata) {
         fputs(",\"device\":", f);
         json_string(f, s->jail ? s->jail->device : NULL);
         fputc('}', f);
+        return 0;
 }
 
 static const char *on(const char *color) {

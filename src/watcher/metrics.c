@@ -123,15 +123,34 @@ static bool row_next(Manager *m, RowIter *it, Row *ret) {
 
 #define ROW_FOREACH(r, m) for (RowIter _it = {}; row_next((m), &_it, &(r));)
 
-static uint64_t row_tally(const Row *r, Tally k) {
-        return (r->w ? r->w->tally[k] : 0) + (r->t ? r->t->tally[k] : 0);
+/* What a per-jail counter counts: a Tally, or one of these. */
+#define ROW_HOOK_RUNS _TALLY_MAX
+#define ROW_HOOK_FAILURES (_TALLY_MAX + 1)
+
+static uint64_t row_value(const Row *r, int what) {
+        uint64_t v = 0;
+
+        if (r->w)
+                v += what == ROW_HOOK_RUNS ? r->w->hook_runs
+                   : what == ROW_HOOK_FAILURES ? r->w->hook_failures : r->w->tally[what];
+        if (r->t)
+                v += what == ROW_HOOK_RUNS ? r->t->hook_runs
+                   : what == ROW_HOOK_FAILURES ? r->t->hook_failures : r->t->tally[what];
+        return v;
 }
 
-static uint64_t row_hooks(const Row *r, bool failures) {
-        if (failures)
-                return (r->w ? r->w->hook_failures : 0) + (r->t ? r->t->hook_failures : 0);
-        return (r->w ? r->w->hook_runs : 0) + (r->t ? r->t->hook_runs : 0);
-}
+static const struct {
+        const char *metric, *help;
+        int what;
+} row_counters[] = {
+        { "virtualing_jail_memory_grows_total", "Times elastic memory raised a jail's MemoryMax.", TALLY_GROW },
+        { "virtualing_jail_memory_shrinks_total", "Times elastic memory lowered a jail's MemoryMax again.",
+          TALLY_SHRINK },
+        { "virtualing_jail_hook_runs_total", "Hook runs started for a jail's events.", ROW_HOOK_RUNS },
+        { "virtualing_jail_hook_failures_total",
+          "Hook commands of a jail that failed, were killed at their timeout or could not start.",
+          ROW_HOOK_FAILURES },
+};
 
 static const char *const psi_kinds[2] = { "some", "full" };
 static const char *const psi_windows[3] = { "10s", "60s", "300s" };
@@ -160,23 +179,13 @@ static int metrics_render(Manager *m, FILE *f) {
                 for (Tally t = 0; t < _TALLY_MAX; t++) {
                         fputs("virtualing_jail_events_total{jail=\"", f);
                         label(f, row.name);
-                        fprintf(f, "\",event=\"%s\"} %" PRIu64 "\n", tally_to_string(t), row_tally(&row, t));
+                        fprintf(f, "\",event=\"%s\"} %" PRIu64 "\n", tally_to_string(t), row_value(&row, t));
                 }
-        family(f, "virtualing_jail_memory_grows_total", "counter",
-               "Times elastic memory raised a jail's MemoryMax.");
-        ROW_FOREACH(row, m)
-                sample(f, "virtualing_jail_memory_grows_total", row.name, row_tally(&row, TALLY_GROW));
-        family(f, "virtualing_jail_memory_shrinks_total", "counter",
-               "Times elastic memory lowered a jail's MemoryMax again.");
-        ROW_FOREACH(row, m)
-                sample(f, "virtualing_jail_memory_shrinks_total", row.name, row_tally(&row, TALLY_SHRINK));
-        family(f, "virtualing_jail_hook_runs_total", "counter", "Hook runs started for a jail's events.");
-        ROW_FOREACH(row, m)
-                sample(f, "virtualing_jail_hook_runs_total", row.name, row_hooks(&row, false));
-        family(f, "virtualing_jail_hook_failures_total", "counter",
-               "Hook commands of a jail that failed, were killed at their timeout or could not start.");
-        ROW_FOREACH(row, m)
-                sample(f, "virtualing_jail_hook_failures_total", row.name, row_hooks(&row, true));
+        for (size_t i = 0; i < ELEMENTSOF(row_counters); i++) {
+                family(f, row_counters[i].metric, "counter", row_counters[i].help);
+                ROW_FOREACH(row, m)
+                        sample(f, row_counters[i].metric, row.name, row_value(&row, row_counters[i].what));
+        }
         family(f, "virtualing_jail_memory_max_bytes", "gauge", "MemoryMax of a jail's cgroup.");
         HASHMAP_FOREACH(w, m->watches, st)
                 sample(f, "virtualing_jail_memory_max_bytes", w->name, w->max);
@@ -192,29 +201,27 @@ static int metrics_render(Manager *m, FILE *f) {
                        "Share of time some or all of a jail's tasks stalled on memory, averaged over the "
                        "window (memory.pressure).");
                 HASHMAP_FOREACH(w, m->watches, st) {
-                        const PsiLine *p = psi;
                         psi_read(w, psi);
                         for (size_t k = 0; k < 2; k++)
-                                for (size_t a = 0; p[k].found && a < 3; a++) {
+                                for (size_t a = 0; psi[k].found && a < 3; a++) {
                                         fputs("virtualing_jail_memory_pressure_ratio{jail=\"", f);
                                         label(f, w->name);
                                         fprintf(f, "\",kind=\"%s\",window=\"%s\"} %" PRIu64 ".%04" PRIu64 "\n",
-                                                psi_kinds[k], psi_windows[a], p[k].avg[a] / 10000,
-                                                p[k].avg[a] % 10000);
+                                                psi_kinds[k], psi_windows[a], psi[k].avg[a] / 10000,
+                                                psi[k].avg[a] % 10000);
                                 }
                 }
                 family(f, "virtualing_jail_memory_pressure_stalled_seconds_total", "counter",
                        "Time some or all of a jail's tasks stalled on memory (memory.pressure).");
                 HASHMAP_FOREACH(w, m->watches, st) {
-                        const PsiLine *p = psi;
                         psi_read(w, psi); /* again: a family's lines go together */
                         for (size_t k = 0; k < 2; k++) {
-                                if (!p[k].found)
+                                if (!psi[k].found)
                                         continue;
                                 fputs("virtualing_jail_memory_pressure_stalled_seconds_total{jail=\"", f);
                                 label(f, w->name);
                                 fprintf(f, "\",kind=\"%s\"} %" PRIu64 ".%06" PRIu64 "\n", psi_kinds[k],
-                                        p[k].total / USEC_PER_SEC, p[k].total % USEC_PER_SEC);
+                                        psi[k].total / USEC_PER_SEC, psi[k].total % USEC_PER_SEC);
                         }
                 }
         }

@@ -125,6 +125,10 @@ jail() {
         units+=("virtualing@$1.service")
 }
 reload() { check "systemctl daemon-reload succeeds${1:+ ($1)}" sc daemon-reload; }
+# sleeper NAME MEMORYMAX: a jail that sleeps, with that MemoryMax=
+sleeper() {
+        jail "$1" < <(printf '[Jail]\nRoot=/srv/jails/%s\nExec=/bin/sleep infinity\n\n[Resources]\nMemoryMax=%s\n' "$1" "$2")
+}
 
 # ---------------------------------------------------------------- signals and hooks
 # jpath NAME: the object path of a jail (names of letters only need no escaping)
@@ -546,14 +550,7 @@ scenario_watcher() {
         check_eq "virtualing-watcher is active again (activated by the bus)" active "$(prop $u ActiveState)"
 
         check "systemctl stop virtualing-watcher succeeds" sc stop $u
-        jail limits <<'EOF'
-[Jail]
-Root=/srv/jails/limits
-Exec=/bin/sleep infinity
-
-[Resources]
-MemoryMax=64M
-EOF
+        sleeper limits 64M
         reload
         check "systemctl start virtualing@limits succeeds" sc start virtualing@limits
         check_eq "starting a jail started the watcher (Wants= and After= of virtualing@.service)" \
@@ -630,14 +627,7 @@ scenario_polkit() {
         id outsider >/dev/null 2>&1 || useradd -M -N -s /bin/sh outsider
         install -m 0644 /usr/share/doc/virtualing/examples/50-virtualing-operators.rules "$rules"
         say "--- $rules (the example of the package)" "$(cat $rules)"
-        jail ops <<'EOF'
-[Jail]
-Root=/srv/jails/ops
-Exec=/bin/sleep infinity
-
-[Resources]
-MemoryMax=64M
-EOF
+        sleeper ops 64M
         reload
         check "systemctl start virtualing@ops succeeds" sc start $u
         wait_sig 30 JailAdded /org/virtualing1 '^JailAdded ops '
@@ -700,14 +690,7 @@ scenario_metrics() {
         local t=/var/lib/prometheus/node-exporter u=virtualing@promhog.service o
         check_eq "prometheus-node-exporter is running, unchanged" active "$(prop prometheus-node-exporter.service ActiveState)"
         check "its textfile directory $t is there" test -d $t
-        jail promsteady <<'EOF'
-[Jail]
-Root=/srv/jails/promsteady
-Exec=/bin/sleep infinity
-
-[Resources]
-MemoryMax=80M
-EOF
+        sleeper promsteady 80M
         jail promhog <<'EOF'
 # allocates at once until the kernel kills it; its hook fails
 [Jail]
