@@ -1723,6 +1723,16 @@ class Test:
         T.ok(not os.path.exists(w.textfile + '/virtualing.prom') and os.path.exists(path),
              'a stopped watcher removes virtualing.prom from the textfile directory (metrics.prom stays in /run)',
              os.listdir(w.textfile))
+        # bad settings: refused at start, saying which and why
+        for var, value, msg in (('VIRTUALING_METRICS_INTERVAL', 'soon', 'is not a duration'),
+                                ('VIRTUALING_TEXTFILE_DIR', 'relative/dir', 'is not an absolute path')):
+            env = w.env()
+            env.update(VIRTUALING_CGROUP_ROOT=w.root, VIRTUALING_RUNTIME_DIR=w.run, VIRTUALING_CONFIG_PATH=w.conf)
+            env[var] = value
+            p = subprocess.run([w.watcher_bin], env=env, capture_output=True, text=True, timeout=10)
+            T.ok(p.returncode == 1 and f'{var}={value} {msg}' in p.stderr,
+                 f'{var}={value}: the watcher does not start, and says "{var}={value} {msg}"',
+                 (p.returncode, p.stderr[-500:]))
         w.extra_env['VIRTUALING_METRICS_INTERVAL'] = '1s'
         w.start_watcher()
         fl.set_current(7777777)
